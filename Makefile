@@ -1,0 +1,62 @@
+# One entry point for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON_BOOT ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STACK       := deploy/local/stack
+# The scenario replayed by `make run` (see `claims run --help`).
+SCENARIO    ?= jakarta-2016
+SEED        ?= 2016
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,rocksdb]'
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create the virtualenv and install the project with its dev tools
+
+.PHONY: up
+up: venv ## Start the local Kafka + PostgreSQL (skips what KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL point elsewhere)
+	PYTHON=$(PY) $(STACK) up
+
+.PHONY: down
+down: ## Stop the local Kafka + PostgreSQL
+	$(STACK) down
+
+.PHONY: run
+run: up ## Main job: start workers, replay the realistic scenario through Kafka into PostgreSQL, print a summary
+	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
+	$(VENV)/bin/claims run --scenario $(SCENARIO) --seed $(SEED)
+
+.PHONY: lint
+lint: venv ## ruff, mypy --strict and the import contracts
+	$(VENV)/bin/ruff check services streams tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+.PHONY: test
+test: lint up ## The whole test suite: lint, unit, streams, integration and e2e tiers against the real stack
+	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
+	$(PY) -m pytest
+
+.PHONY: test-unit
+test-unit: venv ## Unit tier only (no services needed)
+	$(PY) -m pytest tests/unit tests/streams
+
+.PHONY: bench
+bench: up ## Benchmarks: figures beside the raw limits measured in the same run (medians)
+	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
+	$(PY) bench/run_all.py
+
+.PHONY: clean
+clean: down ## Stop the stack and remove local state (.local) and the virtualenv
+	rm -rf .local $(VENV)

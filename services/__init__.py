@@ -1,0 +1,1 @@
+"""Claims-processing services: pure business rules, use cases and their adapters."""

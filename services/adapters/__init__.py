@@ -1,0 +1,1 @@
+"""Adapters at the edge: PostgreSQL persistence and Prometheus metrics."""

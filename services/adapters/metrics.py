@@ -1,0 +1,130 @@
+"""Prometheus metrics, built as one object from an injected registry; labels from small fixed sets."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Seconds from the event's own time to the decision / settlement: sub-second when healthy, minutes
+# when a backlog builds, hours when a worker was down.
+_LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 86400)
+# Rows per database batch: 1 when idle, up to BATCH_SIZE under load.
+_BATCH_BUCKETS = (1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000)
+# Seconds per database transaction.
+_DB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+class Metrics:
+    """Every metric the service exports. Labels: topic, program, outcome, reason, error_class."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.events_consumed = Counter(
+            "claims_events_consumed_total",
+            "Messages consumed, per topic.",
+            ["topic"],
+            registry=registry,
+        )
+        self.events_applied = Counter(
+            "claims_events_applied_total",
+            "Upstream events applied to participant state, per event kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.decisions = Counter(
+            "claims_decisions_total",
+            "Claim decisions, per program and outcome.",
+            ["program", "outcome"],
+            registry=registry,
+        )
+        self.rejections = Counter(
+            "claims_rejections_total",
+            "Rejection reasons (a claim may have several), per program.",
+            ["program", "reason"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "claims_dead_letters_total",
+            "Messages sent to the dead-letter topic.",
+            ["topic", "error_class"],
+            registry=registry,
+        )
+        self.settled = Counter(
+            "claims_settled_total",
+            "Claims settled (first time only), per program.",
+            ["program"],
+            registry=registry,
+        )
+        self.settled_amount = Counter(
+            "claims_settled_amount_rupiah_total",
+            "Sum of settled benefit amounts in Rupiah.",
+            ["program"],
+            registry=registry,
+        )
+        self.decision_latency = Histogram(
+            "claims_decision_latency_seconds",
+            "Event time of the claim to its decision.",
+            ["program"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.settlement_latency = Histogram(
+            "claims_settlement_latency_seconds",
+            "Event time of the claim to its settlement commit.",
+            ["program"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "claims_db_batch_rows",
+            "Rows per database batch, per writer.",
+            ["writer"],
+            buckets=_BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.db_latency = Histogram(
+            "claims_db_write_seconds",
+            "Duration of one database write transaction.",
+            ["writer"],
+            buckets=_DB_BUCKETS,
+            registry=registry,
+        )
+        self.db_errors = Counter(
+            "claims_db_errors_total",
+            "Database errors, per writer and kind (transient or not).",
+            ["writer", "kind"],
+            registry=registry,
+        )
+        self.outbox_backlog = Gauge(
+            "claims_outbox_backlog",
+            "Payment instructions written but not yet published.",
+            registry=registry,
+        )
+        self.instructions_published = Counter(
+            "claims_payment_instructions_published_total",
+            "Payment instructions published.",
+            registry=registry,
+        )
+        self.payments = Counter(
+            "claims_payments_total",
+            "Payment results applied, per program and status.",
+            ["program", "status"],
+            registry=registry,
+        )
+        self.late_interest = Counter(
+            "claims_late_interest_rupiah_total",
+            "Statutory late-payment interest accrued, in Rupiah.",
+            ["program"],
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "claims_consumer_lag_messages",
+            "Messages behind the log end, per topic and partition.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.deadline = Gauge(
+            "claims_deadline_claims",
+            "Unpaid settlements by deadline state (due_soon, overdue).",
+            ["program", "state"],
+            registry=registry,
+        )

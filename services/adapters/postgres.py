@@ -1,0 +1,475 @@
+"""PostgreSQL adapter: versioned migrations and idempotent, batched writes of the settled state."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import date
+from importlib import resources
+from typing import Any, TypeVar
+
+import asyncpg
+
+from services.app.records import (
+    BatchMarkerRow,
+    DeadLetterRow,
+    DecisionRow,
+    OutboxItem,
+    ParticipantRow,
+    PaymentOutcome,
+    PaymentResultRow,
+    Position,
+    SettlementRow,
+    SponsorFundingRow,
+)
+from services.errors import StoreError, TransientError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Two processes migrating at once must not both apply a file: they serialise on this lock.
+_MIGRATION_LOCK = 815_2016
+
+_TRANSIENT = (
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+InterestFn = Callable[[str, int, date, date], tuple[int, int]]
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The bundled .sql files as (version, name, sql), in version order."""
+    folder = resources.files("services.adapters") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def _guard(op: str, call: Awaitable[T]) -> T:
+    """Translate driver errors, keeping the cause; transient ones are marked for retry."""
+    try:
+        return await call
+    except _TRANSIENT as e:
+        raise TransientError(f"{op}: {type(e).__name__}: {e}") from e
+    except asyncpg.PostgresError as e:
+        raise StoreError(f"{op}: {type(e).__name__}: {e}") from e
+
+
+class PostgresStore:
+    """The settled state. Every write is idempotent, so a replayed message changes nothing."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, dsn: str, *, size: int = 4) -> PostgresStore:
+        pool = await _guard(
+            "connect", asyncpg.create_pool(dsn, min_size=1, max_size=size, command_timeout=60)
+        )
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    async def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded in schema_migrations; return the names applied."""
+        return await _guard("migrate", self._migrate())
+
+    async def _migrate(self) -> list[str]:
+        applied: list[str] = []
+        async with self._tx() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
+                " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            for version, name, sql in migrations():
+                if version in done:
+                    continue
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
+                )
+                applied.append(name)
+        return applied
+
+    # -- participants and sponsors ------------------------------------------------------------
+
+    async def save_participants(self, rows: Sequence[ParticipantRow]) -> None:
+        """Upsert coverage snapshots; an older position never overwrites a newer one."""
+        if rows:
+            await _guard("save_participants", self._save_participants(_latest_per_kpj(rows)))
+
+    async def _save_participants(self, rows: Sequence[ParticipantRow]) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS participants_in"
+                " (LIKE participants INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            await conn.copy_records_to_table(
+                "participants_in",
+                columns=_PARTICIPANT_COLUMNS,
+                records=[_participant_record(r) for r in rows],
+            )
+            await conn.execute(_UPSERT_PARTICIPANTS)
+
+    async def save_sponsor_funding(self, row: SponsorFundingRow) -> None:
+        await _guard(
+            "save_sponsor_funding",
+            self._pool.execute(
+                "INSERT INTO sponsor_fundings (sponsor_id, cohort_id, sponsor_name, sponsor_kind,"
+                " period_start, period_end, budget, programs, participant_count, event_id)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING",
+                row.sponsor_id,
+                row.cohort_id,
+                row.sponsor_name,
+                row.sponsor_kind,
+                row.period_start,
+                row.period_end,
+                row.budget,
+                list(row.programs),
+                row.participant_count,
+                row.event_id,
+            ),
+        )
+
+    async def save_batch_marker(self, row: BatchMarkerRow) -> None:
+        await _guard(
+            "save_batch_marker",
+            self._pool.execute(
+                "INSERT INTO enrollment_batches (batch_id, sponsor_id, expected_count)"
+                " VALUES ($1,$2,$3) ON CONFLICT (batch_id) DO NOTHING",
+                row.batch_id,
+                row.sponsor_id,
+                row.expected_count,
+            ),
+        )
+
+    # -- decisions and settlements ------------------------------------------------------------
+
+    async def record_decisions(self, rows: Sequence[DecisionRow]) -> int:
+        """Insert decisions once; a replayed decision is ignored. Returns the number new."""
+        if not rows:
+            return 0
+        return await _guard("record_decisions", self._record_decisions(rows))
+
+    async def _record_decisions(self, rows: Sequence[DecisionRow]) -> int:
+        async with self._tx() as conn:
+            # reasons travel as one text per row ('{a,b}') and are cast back to text[] here:
+            # unnest cannot take an array of arrays of different lengths.
+            new = await conn.fetch(
+                "INSERT INTO claims (claim_id, kpj, participant_ref, program, event_date,"
+                " submitted_at, outcome, reasons, total, payable_by, rule_set_version, decision,"
+                " decided_at) SELECT c1, c2, c3, c4, c5, c6, c7, c8::text[], c9, c10, c11, c12, c13"
+                " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[],"
+                " $6::timestamptz[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],"
+                " $12::jsonb[], $13::timestamptz[])"
+                " AS t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)"
+                " ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id",
+                *_columns(rows, _decision_record, 13),
+            )
+            return len(new)
+
+    async def settle(self, consumer: str, rows: Sequence[SettlementRow]) -> list[str]:
+        """Settle a batch in one transaction: settlement, outbox instruction and positions.
+
+        A claim already settled is skipped (unique claim_id), so however often a claim is
+        delivered it settles once and gets one payment instruction. Returns the claim ids settled now.
+        """
+        if not rows:
+            return []
+        return await _guard("settle", self._settle(consumer, rows))
+
+    async def _settle(self, consumer: str, rows: Sequence[SettlementRow]) -> list[str]:
+        async with self._tx() as conn:
+            settled = await conn.fetch(
+                "INSERT INTO settlements (claim_id, program, amount, payable_by, rule_set_version,"
+                " decision, complete_on, due_date) SELECT * FROM unnest($1::text[], $2::text[],"
+                " $3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::date[], $8::date[])"
+                " ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id",
+                *_columns(rows, _settlement_record, 8),
+            )
+            new_ids = {r["claim_id"] for r in settled}
+            fresh = [r for r in rows if r.claim_id in new_ids]
+            if fresh:
+                await conn.executemany(
+                    "INSERT INTO payment_outbox (instruction_id, claim_id, idempotency_key, payload)"
+                    " VALUES ($1, $2, $3, $4)",
+                    [
+                        (r.instruction_id, r.claim_id, r.idempotency_key, r.instruction_payload)
+                        for r in fresh
+                    ],
+                )
+            await _record_positions(conn, consumer, [r.position for r in rows])
+            return [r.claim_id for r in fresh]
+
+    async def processed_offset(self, consumer: str, topic: str, partition: int) -> int | None:
+        value = await _guard(
+            "processed_offset",
+            self._pool.fetchval(
+                'SELECT "offset" FROM processed_offsets'
+                " WHERE consumer = $1 AND topic = $2 AND partition = $3",
+                consumer,
+                topic,
+                partition,
+            ),
+        )
+        return None if value is None else int(value)
+
+    # -- outbox ----------------------------------------------------------------------------------
+
+    async def outbox_pending(self, limit: int) -> list[OutboxItem]:
+        rows = await _guard(
+            "outbox_pending",
+            self._pool.fetch(
+                "SELECT instruction_id, claim_id, payload FROM payment_outbox"
+                " WHERE published_at IS NULL ORDER BY created_at, instruction_id LIMIT $1",
+                limit,
+            ),
+        )
+        return [OutboxItem(r["instruction_id"], r["claim_id"], bytes(r["payload"])) for r in rows]
+
+    async def mark_published(self, published: Sequence[tuple[str, int, int]]) -> None:
+        """Record (instruction_id, partition, offset) for instructions the broker acknowledged."""
+        if published:
+            await _guard(
+                "mark_published",
+                self._pool.executemany(
+                    "UPDATE payment_outbox SET published_at = now(), kafka_partition = $2,"
+                    " kafka_offset = $3 WHERE instruction_id = $1 AND published_at IS NULL",
+                    published,
+                ),
+            )
+
+    async def outbox_backlog(self) -> int:
+        value = await _guard(
+            "outbox_backlog",
+            self._pool.fetchval("SELECT count(*) FROM payment_outbox WHERE published_at IS NULL"),
+        )
+        return int(value)
+
+    # -- payments ---------------------------------------------------------------------------------
+
+    async def apply_payment_results(
+        self, rows: Sequence[PaymentResultRow], interest: InterestFn
+    ) -> list[PaymentOutcome]:
+        """Mark settlements paid or failed once per result event; compute statutory late interest."""
+        if not rows:
+            return []
+        return await _guard("apply_payment_results", self._apply_payments(rows, interest))
+
+    async def _apply_payments(
+        self, rows: Sequence[PaymentResultRow], interest: InterestFn
+    ) -> list[PaymentOutcome]:
+        outcomes: list[PaymentOutcome] = []
+        async with self._tx() as conn:
+            for r in rows:
+                fresh = await conn.fetchval(
+                    "INSERT INTO payment_results (event_id, instruction_id, claim_id, status,"
+                    " paid_on, failure_reason) VALUES ($1,$2,$3,$4,$5,$6)"
+                    " ON CONFLICT (event_id) DO NOTHING RETURNING 1",
+                    r.event_id,
+                    r.instruction_id,
+                    r.claim_id,
+                    r.status,
+                    r.paid_on,
+                    r.failure_reason,
+                )
+                if fresh is None:
+                    continue
+                s = await conn.fetchrow(
+                    "SELECT program, amount, due_date, status FROM settlements"
+                    " WHERE claim_id = $1 FOR UPDATE",
+                    r.claim_id,
+                )
+                if s is None or s["status"] == "PAID":
+                    continue  # unknown claim or already paid: a later result never un-pays
+                days, accrued = (0, 0)
+                if r.status == "PAID" and r.paid_on is not None:
+                    days, accrued = interest(s["program"], s["amount"], s["due_date"], r.paid_on)
+                await conn.execute(
+                    "UPDATE settlements SET status = $2, paid_on = $3, days_late = $4,"
+                    " late_interest = $5, failure_reason = $6, updated_at = now()"
+                    " WHERE claim_id = $1",
+                    r.claim_id,
+                    r.status,
+                    r.paid_on,
+                    days,
+                    accrued,
+                    r.failure_reason,
+                )
+                outcomes.append(PaymentOutcome(r.claim_id, s["program"], r.status, days, accrued))
+        return outcomes
+
+    # -- dead letters ----------------------------------------------------------------------------
+
+    async def record_dead_letters(self, rows: Sequence[DeadLetterRow]) -> None:
+        if rows:
+            await _guard(
+                "record_dead_letters",
+                self._pool.executemany(
+                    'INSERT INTO dead_letters (topic, partition, "offset", key, value, error_class,'
+                    " error_message, first_seen_at, consumer) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                    ' ON CONFLICT (topic, partition, "offset") DO NOTHING',
+                    [
+                        (
+                            d.topic,
+                            d.partition,
+                            d.offset,
+                            d.key,
+                            d.value,
+                            d.error_class,
+                            d.error_message,
+                            d.first_seen_at,
+                            d.consumer,
+                        )
+                        for d in rows
+                    ],
+                ),
+            )
+
+    # -- queries -----------------------------------------------------------------------------------
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Read-only query helper for reports and the status view."""
+        rows = await _guard("fetch", self._pool.fetch(sql, *args))
+        return [dict(r) for r in rows]
+
+
+async def _record_positions(
+    conn: asyncpg.Connection, consumer: str, positions: list[Position]
+) -> None:
+    latest: dict[tuple[str, int], int] = {}
+    for p in positions:
+        key = (p.topic, p.partition)
+        latest[key] = max(latest.get(key, -1), p.offset)
+    await conn.executemany(
+        'INSERT INTO processed_offsets (consumer, topic, partition, "offset") VALUES ($1,$2,$3,$4)'
+        ' ON CONFLICT (consumer, topic, partition) DO UPDATE SET "offset" ='
+        ' GREATEST(processed_offsets."offset", EXCLUDED."offset"), updated_at = now()',
+        [(consumer, t, p, o) for (t, p), o in latest.items()],
+    )
+
+
+def _columns(
+    rows: Sequence[T], to_record: Callable[[T], tuple[Any, ...]], n: int
+) -> list[list[Any]]:
+    """Transpose rows into n column arrays for an `unnest` insert (one round trip per batch)."""
+    cols: list[list[Any]] = [[] for _ in range(n)]
+    for row in rows:
+        for i, value in enumerate(to_record(row)):
+            cols[i].append(value)
+    return cols
+
+
+def _decision_record(r: DecisionRow) -> tuple[Any, ...]:
+    return (
+        r.claim_id,
+        r.kpj,
+        r.participant_ref,
+        r.program,
+        r.event_date,
+        r.submitted_at,
+        r.outcome,
+        "{" + ",".join(r.reasons) + "}",
+        r.total,
+        r.payable_by,
+        r.rule_set_version,
+        r.decision_json,
+        r.decided_at,
+    )
+
+
+def _settlement_record(r: SettlementRow) -> tuple[Any, ...]:
+    return (
+        r.claim_id,
+        r.program,
+        r.amount,
+        r.payable_by,
+        r.rule_set_version,
+        r.decision_json,
+        r.complete_on,
+        r.due_date,
+    )
+
+
+def _latest_per_kpj(rows: Sequence[ParticipantRow]) -> list[ParticipantRow]:
+    latest: dict[str, ParticipantRow] = {}
+    for r in rows:
+        seen = latest.get(r.kpj)
+        if seen is None or r.position.offset >= seen.position.offset:
+            latest[r.kpj] = r
+    return list(latest.values())
+
+
+_PARTICIPANT_COLUMNS = [
+    "kpj",
+    "participant_ref",
+    "category",
+    "birth_date",
+    "employer_npp",
+    "sponsor_id",
+    "work_unit",
+    "batch_id",
+    "enrolled_on",
+    "declared_wage",
+    "jkk_risk_class",
+    "ended_on",
+    "end_reason",
+    "coverage",
+    "source_partition",
+    "source_offset",
+]
+
+
+def _participant_record(r: ParticipantRow) -> tuple[Any, ...]:
+    return (
+        r.kpj,
+        r.participant_ref,
+        r.category,
+        r.birth_date,
+        r.employer_npp,
+        r.sponsor_id,
+        r.work_unit,
+        r.batch_id,
+        r.enrolled_on,
+        r.declared_wage,
+        r.jkk_risk_class,
+        r.ended_on,
+        r.end_reason,
+        r.coverage_json,
+        r.position.partition,
+        r.position.offset,
+    )
+
+
+_UPSERT_PARTICIPANTS = (
+    "INSERT INTO participants ("
+    + ", ".join(_PARTICIPANT_COLUMNS)
+    + ") SELECT "
+    + ", ".join(_PARTICIPANT_COLUMNS)
+    + " FROM participants_in"
+    " ON CONFLICT (kpj) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _PARTICIPANT_COLUMNS[1:])
+    + ", updated_at = now() WHERE participants.source_offset < EXCLUDED.source_offset"
+    " OR participants.source_partition <> EXCLUDED.source_partition"
+)

@@ -1,0 +1,1 @@
+"""Use cases: intake, coverage state, adjudication and settlement, over ports the adapters implement."""

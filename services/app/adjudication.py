@@ -1,0 +1,441 @@
+"""Use case: apply a participant's events to its state and judge its claims by the rules.
+
+The agent gathers inputs (the decoded event, the participant's state, the sponsor lookup) and
+applies what comes back (new state, a row to persist, decisions to publish). Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from services.app import participant_state as ps
+from services.app.records import BatchMarkerRow, ParticipantRow, Position, SponsorFundingRow
+from services.config import Settings
+from services.errors import ServiceError
+from services.privacy import pseudonymise
+from services.rules import (
+    AccidentOutcome,
+    AccidentType,
+    Approved,
+    Category,
+    Child,
+    ContributionMonth,
+    Coverage,
+    DisabilityItem,
+    EndReason,
+    Heir,
+    HeirRelation,
+    JhtClaim,
+    JhtGround,
+    JkkClaim,
+    JkmClaim,
+    JpClaim,
+    PensionKind,
+    PriorClaim,
+    Program,
+    ProgramAmount,
+    ProgramPeriod,
+    RuleSet,
+    SchoolLevel,
+    SponsorFunding,
+    TransportCost,
+    TransportMode,
+    assess,
+    default_rules,
+)
+from services.rules.claims import Claim
+from services.rules.decision import Decision
+from services.rules.reasons import ReasonCode
+
+DECISION_NS = uuid.UUID("6f1c1a52-6b0e-4d7e-9a4b-2f7d0c3e8a11")
+SponsorLookup = Callable[[str], Mapping[str, Any] | None]
+
+
+class UnknownParticipant(ServiceError):
+    """An event about a KPJ that was never enrolled (claims are rejected instead, not parked)."""
+
+
+class IdentityMismatch(ServiceError):
+    """An event whose NIK does not belong to the participant already holding this KPJ."""
+
+
+def load_rules(settings: Settings) -> RuleSet:
+    """The default rule set, with the overrides file applied when RULES_OVERRIDES_FILE is set."""
+    rules = default_rules()
+    if settings.rules_overrides_file is not None:
+        rules = rules.with_json_overrides(settings.rules_overrides_file.read_text(encoding="utf-8"))
+    return rules
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying one event produced."""
+
+    kind: str
+    state: ps.State | None = None
+    row: ParticipantRow | None = None
+    decisions: tuple[dict[str, Any], ...] = ()
+    replayed: bool = False
+
+
+class ParticipantEvents:
+    """Applies enrollment, contribution and claim events for one participant, in order."""
+
+    def __init__(self, rules: RuleSet, nik_key: str, source: str = "bpjs-claims") -> None:
+        self.rules = rules
+        self._key = nik_key
+        self._source = source
+
+    def apply(
+        self,
+        name: str,
+        record: Mapping[str, Any],
+        state: ps.State | None,
+        sponsors: SponsorLookup,
+        pos: Position,
+        now: datetime,
+    ) -> Applied:
+        kind = name.rsplit(".", 1)[-1]
+        ref = pseudonymise(record["nik"], self._key)
+        if state is not None and state["ref"] != ref and kind != "ParticipantEnrolled":
+            raise IdentityMismatch(
+                f"kpj={record['kpj']}: nik does not match the enrolled participant"
+            )
+        if kind == "ClaimSubmitted":
+            return self._claim(record, state, ref, sponsors, pos, now)
+        if ps.already_applied(state, pos):
+            return Applied(kind, replayed=True)
+        if kind == "ParticipantEnrolled":
+            new = ps.enrolled(record, ref, pos)
+            if state is not None:  # re-enrolment keeps history and decided claims
+                new = {**new, "contributions": state["contributions"], "claims": state["claims"]}
+        elif state is None:
+            raise UnknownParticipant(f"{kind} for kpj={record['kpj']}, which was never enrolled")
+        elif kind == "ProgramsChanged":
+            new = ps.programs_changed(state, record, pos)
+        elif kind == "CoverageEnded":
+            new = ps.coverage_ended(state, record, pos)
+        elif kind == "ContributionPosted":
+            new = ps.contribution_posted(state, record, pos)
+        else:
+            raise ServiceError(f"{name} is not a participant event")
+        return Applied(kind, new, participant_row(record["kpj"], new, pos))
+
+    def _claim(
+        self,
+        record: Mapping[str, Any],
+        state: ps.State | None,
+        ref: str,
+        sponsors: SponsorLookup,
+        pos: Position,
+        now: datetime,
+    ) -> Applied:
+        claim_id = record["claim_id"]
+        if state is not None and claim_id in state["claims"]:
+            # Redelivery or replay: the same decision again, never a second judgement.
+            stored = state["claims"][claim_id]
+            return Applied("ClaimSubmitted", None, None, (decode_stored(stored),), replayed=True)
+        claim = to_claim(record)
+        if state is None:
+            decision: Decision | None = None
+        else:
+            coverage = to_coverage(state, sponsors)
+            decision = assess(claim, coverage, prior_claims(state), self.rules)
+        out = self.decision_record(record, ref, claim, decision, now)
+        if state is None:
+            return Applied("ClaimSubmitted", None, None, (out,))
+        summary = {
+            "program": claim.program.value,
+            "event_date": claim.event_date.isoformat(),
+            "kind": claim_kind(claim),
+            "approved": out["outcome"] == "APPROVED",
+            "paid": out["total"] if out["outcome"] == "APPROVED" else 0,
+            "decision": encode_stored(out),
+        }
+        new = ps.claim_recorded(state, claim_id, summary, pos)
+        return Applied("ClaimSubmitted", new, participant_row(record["kpj"], new, pos), (out,))
+
+    def decision_record(
+        self,
+        record: Mapping[str, Any],
+        ref: str,
+        claim: Claim,
+        decision: Decision | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The ClaimDecided event. A claim for an unknown KPJ is rejected as not enrolled."""
+        base = {
+            "event_id": str(uuid.uuid5(DECISION_NS, f"{record['claim_id']}/{self.rules.version}")),
+            "occurred_at": now,
+            "source": self._source,
+            "claim_id": record["claim_id"],
+            "participant_ref": ref,
+            "kpj": record["kpj"],
+            "program": record["program"],
+            "event_date": record["event_date"],
+            "submitted_at": record["occurred_at"],
+            "rule_set_version": self.rules.version,
+            "payee": record["payee"],
+        }
+        if decision is None:
+            return {
+                **base,
+                "outcome": "REJECTED",
+                "reasons": [ReasonCode.NOT_ENROLLED.value],
+                "total": 0,
+                "payable_by": "BPJS",
+                "components": [],
+                "checks": [
+                    {
+                        "name": "participant_known",
+                        "passed": False,
+                        "detail": "no enrollment for this KPJ before the claim",
+                    }
+                ],
+            }
+        prov = decision.provenance
+        approved = isinstance(decision, Approved)
+        return {
+            **base,
+            "outcome": "APPROVED" if approved else "REJECTED",
+            "reasons": []
+            if isinstance(decision, Approved)
+            else [r.value for r in decision.reasons],
+            "total": decision.total if isinstance(decision, Approved) else 0,
+            "payable_by": decision.payable_by.value if isinstance(decision, Approved) else "BPJS",
+            "components": [
+                {
+                    "code": c.code,
+                    "amount": c.amount,
+                    "formula": c.formula,
+                    "regulation": c.regulation,
+                    "inputs": dict(c.inputs),
+                }
+                for c in prov.components
+            ]
+            if approved
+            else [],
+            "checks": [
+                {"name": c.name, "passed": c.passed, "detail": c.detail} for c in prov.checks
+            ],
+        }
+
+
+# -- stored decisions (re-emitted byte-for-byte equal in content on replay) ------------------------
+
+
+def encode_stored(decision: Mapping[str, Any]) -> str:
+    return base64.b64encode(json.dumps(decision, default=_json_default).encode()).decode()
+
+
+def decode_stored(stored: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(base64.b64decode(stored["decision"]))
+    out["occurred_at"] = datetime.fromisoformat(out["occurred_at"])
+    out["submitted_at"] = datetime.fromisoformat(out["submitted_at"])
+    out["event_date"] = date.fromisoformat(out["event_date"])
+    return out
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+# -- translation from events and state to the rules' values --------------------------------------
+
+
+def _d(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def to_coverage(state: Mapping[str, Any], sponsors: SponsorLookup) -> Coverage:
+    periods = tuple(
+        ProgramPeriod(Program(p), date.fromisoformat(s), _d(e))
+        for p, spans in state["programs"].items()
+        for s, e in spans
+    )
+    contributions = tuple(
+        ContributionMonth(
+            date.fromisoformat(period + "-01"),
+            wage_base,
+            tuple(ProgramAmount(Program(p), a) for p, a in sorted(amounts.items())),
+            date.fromisoformat(paid_on),
+        )
+        for period, (wage_base, amounts, paid_on, *_) in sorted(state["contributions"].items())
+    )
+    ended = state.get("ended")
+    return Coverage(
+        category=Category(state["category"]),
+        birth_date=date.fromisoformat(state["birth_date"]),
+        enrolled_on=date.fromisoformat(state["enrolled_on"]),
+        periods=periods,
+        contributions=contributions,
+        sponsor_funding=sponsor_funding(state.get("sponsor"), sponsors),
+        declared_wage=state["wage"],
+        jkk_risk_class=state.get("risk_class"),
+        ended_on=None if ended is None else date.fromisoformat(ended[0]),
+        end_reason=None if ended is None else EndReason(ended[1]),
+    )
+
+
+def sponsor_funding(sponsor_id: str | None, sponsors: SponsorLookup) -> tuple[SponsorFunding, ...]:
+    if sponsor_id is None:
+        return ()
+    found = sponsors(sponsor_id)
+    if not found:
+        return ()
+    return tuple(
+        SponsorFunding(
+            sponsor_id,
+            date.fromisoformat(s),
+            date.fromisoformat(e),
+            tuple(Program(p) for p in programs),
+        )
+        for s, e, programs in found["fundings"]
+    )
+
+
+def prior_claims(state: Mapping[str, Any]) -> tuple[PriorClaim, ...]:
+    return tuple(
+        PriorClaim(
+            cid,
+            Program(c["program"]),
+            date.fromisoformat(c["event_date"]),
+            c["kind"],
+            c["approved"],
+            c["paid"],
+        )
+        for cid, c in state["claims"].items()
+    )
+
+
+def claim_kind(claim: Claim) -> str:
+    if isinstance(claim, JhtClaim):
+        return claim.ground.value
+    if isinstance(claim, JkkClaim):
+        return claim.outcome.value
+    if isinstance(claim, JkmClaim):
+        return "DEATH"
+    return claim.kind.value
+
+
+def _children(d: Mapping[str, Any]) -> tuple[Child, ...]:
+    return tuple(
+        Child(c["birth_date"], SchoolLevel(c["school_level"])) for c in d.get("children", ())
+    )
+
+
+def to_claim(r: Mapping[str, Any]) -> Claim:
+    """The rules' claim from a decoded ClaimSubmitted (the union detail decodes as a plain dict)."""
+    d, program = r["detail"], Program(r["program"])
+    common = {
+        "claim_id": r["claim_id"],
+        "event_date": r["event_date"],
+        "submitted_on": r["occurred_at"].astimezone(JAKARTA).date(),
+    }
+    if program is Program.JHT:
+        return JhtClaim(**common, ground=JhtGround(d["ground"]), exit_date=d.get("exit_date"))
+    if program is Program.JKK:
+        return JkkClaim(
+            **common,
+            accident_type=AccidentType(d["accident_type"]),
+            reported_stage1_on=d["reported_stage1_on"],
+            reported_stage2_on=d.get("reported_stage2_on"),
+            wage=d["wage"],
+            outcome=AccidentOutcome(d["outcome"]),
+            medical_costs=d["medical_costs"],
+            transport=tuple(
+                TransportCost(TransportMode(t["mode"]), t["amount"]) for t in d["transport"]
+            ),
+            incapacity_days=d["incapacity_days"],
+            disabilities=tuple(
+                DisabilityItem(i["item"], i.get("function_lost_percent")) for i in d["disabilities"]
+            ),
+            left_handed=d.get("left_handed", False),
+            children=_children(d),
+        )
+    if program is Program.JKM:
+        return JkmClaim(
+            **common,
+            heirs=tuple(Heir(h["name"], HeirRelation(h["relation"])) for h in d["heirs"]),
+            children=_children(d),
+            during_placement=d.get("during_placement", False),
+        )
+    return JpClaim(**common, kind=PensionKind(d["kind"]))
+
+
+def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> ParticipantRow:
+    """The pseudonymised snapshot persisted to PostgreSQL (claims' stored payloads left out)."""
+    snapshot = {k: v for k, v in state.items() if k not in ("claims", "pos")}
+    snapshot["claims"] = {
+        cid: {k: v for k, v in c.items() if k != "decision"} for cid, c in state["claims"].items()
+    }
+    ended = state.get("ended")
+    return ParticipantRow(
+        kpj=kpj,
+        participant_ref=state["ref"],
+        category=state["category"],
+        birth_date=date.fromisoformat(state["birth_date"]),
+        employer_npp=state.get("npp"),
+        sponsor_id=state.get("sponsor"),
+        work_unit=state.get("work_unit"),
+        batch_id=state.get("batch"),
+        enrolled_on=date.fromisoformat(state["enrolled_on"]),
+        declared_wage=state["wage"],
+        jkk_risk_class=state.get("risk_class"),
+        ended_on=None if ended is None else date.fromisoformat(ended[0]),
+        end_reason=None if ended is None else ended[1],
+        coverage_json=json.dumps(snapshot, separators=(",", ":")),
+        position=pos,
+    )
+
+
+# -- sponsor events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SponsorChange:
+    kind: str
+    sponsor_id: str
+    sponsor_state: dict[str, Any] | None = None
+    funding: SponsorFundingRow | None = None
+    batch: BatchMarkerRow | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def sponsor_change(name: str, r: Mapping[str, Any], get: Callable[[str], Any]) -> SponsorChange:
+    """A funded period extends the sponsor's fundings; a batch marker is recorded for audit."""
+    kind = name.rsplit(".", 1)[-1]
+    if kind == "EnrollmentBatchCompleted":
+        sid = r.get("sponsor_id") or ""
+        return SponsorChange(
+            kind, sid, batch=BatchMarkerRow(r["batch_id"], r.get("sponsor_id"), r["expected_count"])
+        )
+    sid = r["sponsor_id"]
+    current = get(sid) or {"fundings": []}
+    span = [r["period_start"].isoformat(), r["period_end"].isoformat(), list(r["programs"])]
+    fundings = [f for f in current["fundings"] if f[:2] != span[:2]] + [span]
+    row = SponsorFundingRow(
+        sid,
+        r["cohort_id"],
+        r["sponsor_name"],
+        r["sponsor_kind"],
+        r["period_start"],
+        r["period_end"],
+        r["budget"],
+        tuple(r["programs"]),
+        r["participant_count"],
+        r["event_id"],
+    )
+    return SponsorChange(kind, sid, {"fundings": sorted(fundings)}, funding=row)
+
+
+JAKARTA = __import__("zoneinfo").ZoneInfo("Asia/Jakarta")
+_ = UTC

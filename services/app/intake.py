@@ -1,0 +1,161 @@
+"""Intake validation of upstream events: every fault named by field, value and reason.
+
+Avro already guarantees types and presence; this checks what a schema cannot: identifier formats,
+the NIK against the birth date, date order and sane amounts. A clear NIK never appears in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from services.errors import InvalidEvent
+from services.privacy import mask_nik
+from services.rules.identity import validate_nik
+
+KPJ = re.compile(r"^\d{11}$")
+PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Anything before Indonesia's social-security era, or a century ahead, is a typo, not an event.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 1, 1)
+
+Problem = tuple[str, str, str]
+
+
+def validate(name: str, record: Mapping[str, Any]) -> None:
+    """Raise InvalidEvent listing every problem found in one upstream event."""
+    problems = tuple(_problems(name, record))
+    if problems:
+        raise InvalidEvent(name, problems)
+
+
+def _problems(name: str, r: Mapping[str, Any]) -> Iterator[Problem]:
+    kind = name.rsplit(".", 1)[-1]
+    if "kpj" in r and not KPJ.match(r["kpj"]):
+        yield "kpj", repr(r["kpj"]), "must be 11 digits"
+    if "nik" in r:
+        for problem in validate_nik(r["nik"], r.get("birth_date")):
+            # Only the NIK's shape is ever shown: the value would be a clear NIK.
+            yield (
+                f"nik.{problem.field}" if problem.field != "nik" else "nik",
+                mask_nik(r["nik"]),
+                problem.reason,
+            )
+    for field in ("event_id", "source"):
+        if field in r and not str(r[field]).strip():
+            yield field, repr(r[field]), "must not be empty"
+    yield from _dates(r)
+    yield from _amounts(r)
+    checker = _BY_KIND.get(kind)
+    if checker is not None:
+        yield from checker(r)
+
+
+def _dates(r: Mapping[str, Any]) -> Iterator[Problem]:
+    for field, value in r.items():
+        if isinstance(value, date) and not isinstance(value, datetime):
+            if not EARLIEST <= value < LATEST:
+                yield field, value.isoformat(), f"outside {EARLIEST.year}-{LATEST.year - 1}"
+
+
+def _amounts(r: Mapping[str, Any]) -> Iterator[Problem]:
+    for field in ("wage", "wage_base", "budget", "expected_count", "participant_count", "amount"):
+        value = r.get(field)
+        if isinstance(value, int) and value < 0:
+            yield field, str(value), "must not be negative"
+
+
+def _enrolled(r: Mapping[str, Any]) -> Iterator[Problem]:
+    if not r["programs"]:
+        yield "programs", "[]", "at least one program is required"
+    if r["enrolled_on"] < r["birth_date"]:
+        yield "enrolled_on", r["enrolled_on"].isoformat(), "is before the birth date"
+    risk = r.get("jkk_risk_class")
+    if risk is not None and not 1 <= risk <= 5:
+        yield "jkk_risk_class", str(risk), "must be 1 to 5 (PP 44/2015 Pasal 16)"
+    if r["category"] == "PU" and not r.get("employer_npp"):
+        yield (
+            "employer_npp",
+            repr(r.get("employer_npp")),
+            "a wage earner (PU) needs an employer NPP",
+        )
+    if not r.get("name", "").strip():
+        yield "name", repr(r.get("name")), "must not be empty"
+
+
+def _contribution(r: Mapping[str, Any]) -> Iterator[Problem]:
+    if not PERIOD.match(r["period"]):
+        yield "period", repr(r["period"]), "must be YYYY-MM"
+    for i, a in enumerate(r["amounts"]):
+        if a["amount"] < 0:
+            yield f"amounts[{i}].amount", str(a["amount"]), "must not be negative"
+
+
+def _claim(r: Mapping[str, Any]) -> Iterator[Problem]:
+    if not str(r["claim_id"]).strip():
+        yield "claim_id", repr(r["claim_id"]), "must not be empty"
+    submitted: datetime = r["occurred_at"]
+    if r["event_date"] > submitted.date():
+        yield "event_date", r["event_date"].isoformat(), "is after the claim was submitted"
+    detail = r["detail"]
+    got = _detail_program(detail)
+    if got != r["program"]:
+        yield "detail", f"{got} detail", f"program {r['program']} needs its own claim detail"
+    payee = r["payee"]
+    for field in ("name", "bank_code", "account_number"):
+        if not str(payee[field]).strip():
+            yield f"payee.{field}", repr(payee[field]), "must not be empty"
+    if isinstance(detail, Mapping):
+        yield from _claim_detail(detail)
+
+
+def _detail_program(detail: Mapping[str, Any]) -> str:
+    """The union branch, from the field only that branch has (decoding yields a plain dict)."""
+    for field, program in (
+        ("ground", "JHT"),
+        ("accident_type", "JKK"),
+        ("heirs", "JKM"),
+        ("kind", "JP"),
+    ):
+        if field in detail:
+            return program
+    return "unknown"
+
+
+def _claim_detail(d: Mapping[str, Any]) -> Iterator[Problem]:
+    for field in ("wage", "medical_costs", "incapacity_days"):
+        value = d.get(field)
+        if isinstance(value, int) and value < 0:
+            yield f"detail.{field}", str(value), "must not be negative"
+    for i, t in enumerate(d.get("transport", ())):
+        if t["amount"] < 0:
+            yield f"detail.transport[{i}].amount", str(t["amount"]), "must not be negative"
+    for i, item in enumerate(d.get("disabilities", ())):
+        lost = item.get("function_lost_percent")
+        if lost is not None and not 0 < lost <= 100:
+            yield f"detail.disabilities[{i}].function_lost_percent", str(lost), "must be 1 to 100"
+
+
+def _sponsor_funded(r: Mapping[str, Any]) -> Iterator[Problem]:
+    if r["period_end"] < r["period_start"]:
+        yield "period_end", r["period_end"].isoformat(), "is before period_start"
+    if not r["programs"]:
+        yield "programs", "[]", "a funded cohort needs at least one program"
+
+
+def _payment_result(r: Mapping[str, Any]) -> Iterator[Problem]:
+    if r["status"] == "PAID" and r.get("paid_on") is None:
+        yield "paid_on", "None", "a PAID result needs the payment date"
+    if r["status"] == "FAILED" and not r.get("failure_reason"):
+        yield "failure_reason", repr(r.get("failure_reason")), "a FAILED result needs a reason"
+
+
+_BY_KIND = {
+    "ParticipantEnrolled": _enrolled,
+    "ContributionPosted": _contribution,
+    "ClaimSubmitted": _claim,
+    "SponsoredCohortFunded": _sponsor_funded,
+    "PaymentResult": _payment_result,
+}

@@ -1,0 +1,138 @@
+"""Rows the use cases hand to the stores: plain frozen values, no driver types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a message came from: the unit of idempotent consumption."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    kpj: str
+    participant_ref: str
+    category: str
+    birth_date: date
+    employer_npp: str | None
+    sponsor_id: str | None
+    work_unit: str | None
+    batch_id: str | None
+    enrolled_on: date
+    declared_wage: int
+    jkk_risk_class: int | None
+    ended_on: date | None
+    end_reason: str | None
+    coverage_json: str
+    position: Position
+
+
+@dataclass(frozen=True)
+class SponsorFundingRow:
+    sponsor_id: str
+    cohort_id: str
+    sponsor_name: str
+    sponsor_kind: str
+    period_start: date
+    period_end: date
+    budget: int
+    programs: tuple[str, ...]
+    participant_count: int
+    event_id: str
+
+
+@dataclass(frozen=True)
+class BatchMarkerRow:
+    batch_id: str
+    sponsor_id: str | None
+    expected_count: int
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    claim_id: str
+    kpj: str
+    participant_ref: str
+    program: str
+    event_date: date
+    submitted_at: datetime
+    outcome: str
+    reasons: tuple[str, ...]
+    total: int
+    payable_by: str
+    rule_set_version: str
+    decision_json: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class SettlementRow:
+    """An approved claim ready to settle, with its encoded payment instruction for the outbox."""
+
+    claim_id: str
+    program: str
+    amount: int
+    payable_by: str
+    rule_set_version: str
+    decision_json: str
+    complete_on: date
+    due_date: date
+    instruction_id: str
+    idempotency_key: str
+    instruction_payload: bytes
+    position: Position
+
+
+@dataclass(frozen=True)
+class PaymentResultRow:
+    event_id: str
+    instruction_id: str
+    claim_id: str
+    status: str
+    paid_on: date | None
+    failure_reason: str | None
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What applying a payment result did to its settlement (for metrics)."""
+
+    claim_id: str
+    program: str
+    status: str
+    days_late: int
+    late_interest: int
+
+
+@dataclass(frozen=True)
+class DeadLetterRow:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    error_class: str
+    error_message: str
+    first_seen_at: datetime
+    consumer: str
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    instruction_id: str
+    claim_id: str
+    payload: bytes
+
+
+JsonDict = dict[str, Any]

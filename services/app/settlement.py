@@ -1,0 +1,128 @@
+"""Use case: turn decisions into settlement rows, payment instructions and payment outcomes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.app.records import (
+    DeadLetterRow,
+    DecisionRow,
+    PaymentResultRow,
+    Position,
+    SettlementRow,
+)
+from services.rules import Program, RuleSet
+from services.rules.deadlines import due_date, late_interest
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+INSTRUCTION_NS = uuid.UUID("0e3f4b8a-33c2-4b59-8f0e-6a1f5d2c7b90")
+Encode = Callable[[str, Mapping[str, Any]], bytes]
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, default=lambda v: v.isoformat(), separators=(",", ":"))
+
+
+def decision_row(r: Mapping[str, Any]) -> DecisionRow:
+    return DecisionRow(
+        claim_id=r["claim_id"],
+        kpj=r["kpj"],
+        participant_ref=r["participant_ref"],
+        program=r["program"],
+        event_date=r["event_date"],
+        submitted_at=r["submitted_at"],
+        outcome=r["outcome"],
+        reasons=tuple(r["reasons"]),
+        total=max(r["total"], 0),
+        payable_by=r["payable_by"],
+        rule_set_version=r["rule_set_version"],
+        decision_json=_json({"checks": r["checks"], "components": r["components"]}),
+        decided_at=r["occurred_at"],
+    )
+
+
+def complete_on(decision: Mapping[str, Any]) -> date:
+    """The statutory clock starts when the application was complete: its submission day, Jakarta."""
+    submitted: datetime = decision["submitted_at"]
+    return submitted.astimezone(JAKARTA).date()
+
+
+def settlement_row(
+    decision: Mapping[str, Any], position: Position, encode: Encode, rules: RuleSet, now: datetime
+) -> SettlementRow:
+    """An approved decision as a settlement plus its payment instruction (one per claim)."""
+    claim_id = decision["claim_id"]
+    program = Program(decision["program"])
+    started = complete_on(decision)
+    due = due_date(program, started, rules=rules)
+    # Deterministic ids: a redelivered decision yields the same instruction, which the unique
+    # claim_id in settlements then drops.
+    instruction_id = str(uuid.uuid5(INSTRUCTION_NS, claim_id))
+    instruction = {
+        "event_id": instruction_id,
+        "occurred_at": now.astimezone(UTC),
+        "source": "bpjs-claims",
+        "instruction_id": instruction_id,
+        "claim_id": claim_id,
+        "idempotency_key": f"claim:{claim_id}",
+        "program": program.value,
+        "payee": decision["payee"],
+        "amount": decision["total"],
+        "currency": "IDR",
+        "due_date": due,
+        "issued_at": now.astimezone(UTC),
+    }
+    return SettlementRow(
+        claim_id=claim_id,
+        program=program.value,
+        amount=decision["total"],
+        payable_by=decision["payable_by"],
+        rule_set_version=decision["rule_set_version"],
+        decision_json=_json({"checks": decision["checks"], "components": decision["components"]}),
+        complete_on=started,
+        due_date=due,
+        instruction_id=instruction_id,
+        idempotency_key=instruction["idempotency_key"],
+        instruction_payload=encode("bpjs.payment.PaymentInstruction", instruction),
+        position=position,
+    )
+
+
+def payment_result_row(r: Mapping[str, Any]) -> PaymentResultRow:
+    return PaymentResultRow(
+        event_id=r["event_id"],
+        instruction_id=r["instruction_id"],
+        claim_id=r["claim_id"],
+        status=r["status"],
+        paid_on=r.get("paid_on"),
+        failure_reason=r.get("failure_reason"),
+    )
+
+
+def dead_letter_row(r: Mapping[str, Any]) -> DeadLetterRow:
+    return DeadLetterRow(
+        topic=r["topic"],
+        partition=r["partition"],
+        offset=r["offset"],
+        key=r.get("key"),
+        value=r["value"],
+        error_class=r["error_class"],
+        error_message=r["error_message"],
+        first_seen_at=r["first_seen_at"],
+        consumer=r["consumer"],
+    )
+
+
+def interest_fn(rules: RuleSet) -> Callable[[str, int, date, date], tuple[int, int]]:
+    """Days late and statutory interest for a payment made on `paid_on` (PP 44/2015 Pasal 37, 40)."""
+
+    def interest(program: str, amount: int, due: date, paid_on: date) -> tuple[int, int]:
+        late = late_interest(Program(program), amount, due, paid_on, rules)
+        return late.days_late, late.amount
+
+    return interest

@@ -1,0 +1,129 @@
+"""Service configuration: read once from the environment, typed, validated, secrets masked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Final
+
+DEFAULT_KAFKA: Final = "127.0.0.1:19092"
+DEFAULT_DATABASE_URL: Final = "postgresql://claims:claims@127.0.0.1:55432/claims"
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that never shows in repr, logs or tracebacks."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every variable the service reads. The README's configuration table documents each one."""
+
+    kafka_bootstrap_servers: str = DEFAULT_KAFKA
+    database_url: Secret = Secret(DEFAULT_DATABASE_URL)
+    nik_hash_key: Secret = Secret("")
+    app_id: str = "bpjs-claims"
+    topic_partitions: int = 8
+    topic_replication: int = 1
+    table_store: str = "memory://"
+    data_dir: Path = Path(".local/faust")
+    web_port: int = 6066
+    web_host: str = "127.0.0.1"
+    batch_size: int = 1000
+    batch_window_s: float = 0.2  # seconds, a duration: not money
+    outbox_interval_s: float = 0.2
+    db_pool_size: int = 4
+    rules_overrides_file: Path | None = None
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @property
+    def dsn(self) -> str:
+        return self.database_url.value
+
+
+ENV_VARS: Final[Mapping[str, str]] = {
+    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "database_url": "DATABASE_URL",
+    "nik_hash_key": "NIK_HASH_KEY",
+    "app_id": "CLAIMS_APP_ID",
+    "topic_partitions": "TOPIC_PARTITIONS",
+    "topic_replication": "TOPIC_REPLICATION",
+    "table_store": "TABLE_STORE",
+    "data_dir": "CLAIMS_DATA_DIR",
+    "web_port": "WEB_PORT",
+    "web_host": "WEB_HOST",
+    "batch_size": "BATCH_SIZE",
+    "batch_window_s": "BATCH_WINDOW_SECONDS",
+    "outbox_interval_s": "OUTBOX_INTERVAL_SECONDS",
+    "db_pool_size": "DB_POOL_SIZE",
+    "rules_overrides_file": "RULES_OVERRIDES_FILE",
+    "log_level": "LOG_LEVEL",
+    "log_format": "LOG_FORMAT",
+}
+
+_CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
+    "table_store": ("memory://", "rocksdb://"),
+    "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
+    "log_format": ("text", "json"),
+}
+
+MIN_KEY_LENGTH: Final = 16
+
+
+def _cast(name: str, var: str, raw: str, annotation: str) -> object:
+    try:
+        if annotation == "int":
+            value: object = int(raw)
+            if int(raw) <= 0:
+                raise ValueError("must be a positive whole number")
+            return value
+        if annotation == "float":
+            number = float(raw)
+            if number <= 0:
+                raise ValueError("must be a positive number of seconds")
+            return number
+    except ValueError as e:
+        raise ConfigError(f"{var}={raw!r}: {e}") from e
+    if annotation == "Secret":
+        return Secret(raw)
+    if annotation in ("Path", "Path | None"):
+        return Path(raw)
+    if name in _CHOICES and raw not in _CHOICES[name]:
+        raise ConfigError(f"{var}={raw!r}: expected one of {', '.join(_CHOICES[name])}")
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from the environment; every error names the variable at fault."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        var = ENV_VARS[f.name]
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        values[f.name] = _cast(f.name, var, raw.strip(), str(f.type))
+    settings = Settings(**values)  # type: ignore[arg-type]  # values are cast per field above
+    if len(settings.nik_hash_key.value) < MIN_KEY_LENGTH:
+        raise ConfigError(
+            f"NIK_HASH_KEY must be set to a secret of at least {MIN_KEY_LENGTH} characters: "
+            "it keys the hash that pseudonymises every NIK (make run and the tests set a local one)"
+        )
+    if not settings.dsn.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("DATABASE_URL must be a postgresql:// URL")
+    return settings

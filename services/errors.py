@@ -1,0 +1,25 @@
+"""Root errors of the services package; adapters translate driver errors into these."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Root of every error raised by services/."""
+
+
+class TransientError(ServiceError):
+    """Worth retrying: lost connection, serialization failure, deadlock, broker not ready."""
+
+
+class StoreError(ServiceError):
+    """A database operation failed for a reason retrying will not fix."""
+
+
+class InvalidEvent(ServiceError):
+    """An upstream event failed validation; `problems` lists (field, value, reason) for each fault."""
+
+    def __init__(self, event_name: str, problems: tuple[tuple[str, str, str], ...]) -> None:
+        self.event_name = event_name
+        self.problems = problems
+        detail = "; ".join(f"{f}={v}: {r}" for f, v, r in problems)
+        super().__init__(f"{event_name}: {detail}")

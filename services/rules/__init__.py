@@ -1,0 +1,87 @@
+"""Pure business rules for BPJS Ketenagakerjaan claims: eligibility, benefits, contributions."""
+
+from services.rules.assess import assess
+from services.rules.categories import Category, Program, may_hold
+from services.rules.claims import (
+    AccidentOutcome,
+    AccidentType,
+    Child,
+    Claim,
+    DisabilityItem,
+    Heir,
+    HeirRelation,
+    JhtClaim,
+    JhtGround,
+    JkkClaim,
+    JkmClaim,
+    JpClaim,
+    PensionKind,
+    PriorClaim,
+    SchoolLevel,
+    TransportCost,
+    TransportMode,
+)
+from services.rules.coverage import (
+    ContributionMonth,
+    Coverage,
+    EndReason,
+    ProgramAmount,
+    ProgramPeriod,
+    SponsorFunding,
+)
+from services.rules.decision import (
+    Approved,
+    Check,
+    Component,
+    Decision,
+    PayableBy,
+    Provenance,
+    Rejected,
+)
+from services.rules.defaults import RULES_VERSION, default_rules
+from services.rules.reasons import ReasonCode
+from services.rules.tables import Confidence, MissingRule, Row, RuleSet
+
+__all__ = [
+    "RULES_VERSION",
+    "AccidentOutcome",
+    "AccidentType",
+    "Approved",
+    "Category",
+    "Check",
+    "Child",
+    "Claim",
+    "Component",
+    "Confidence",
+    "ContributionMonth",
+    "Coverage",
+    "Decision",
+    "DisabilityItem",
+    "EndReason",
+    "Heir",
+    "HeirRelation",
+    "JhtClaim",
+    "JhtGround",
+    "JkkClaim",
+    "JkmClaim",
+    "JpClaim",
+    "MissingRule",
+    "PayableBy",
+    "PensionKind",
+    "PriorClaim",
+    "Program",
+    "ProgramAmount",
+    "ProgramPeriod",
+    "Provenance",
+    "ReasonCode",
+    "Rejected",
+    "Row",
+    "RuleSet",
+    "SchoolLevel",
+    "SponsorFunding",
+    "TransportCost",
+    "TransportMode",
+    "assess",
+    "default_rules",
+    "may_hold",
+]

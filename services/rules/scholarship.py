@@ -1,0 +1,72 @@
+"""Scholarships for children on death or total disability (PP 44/2015 jo PP 82/2019)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.rules.claims import Child, SchoolLevel
+from services.rules.dates import age_on
+from services.rules.decision import Component, inputs
+from services.rules.tables import RuleSet
+
+LEVELS = (SchoolLevel.TK, SchoolLevel.SD, SchoolLevel.SMP, SchoolLevel.SMA, SchoolLevel.UNIVERSITY)
+REGULATION = "PP 44/2015 jo PP 82/2019"
+
+
+def eligible_children(children: tuple[Child, ...], day: date, rules: RuleSet) -> tuple[Child, ...]:
+    """Children under 23 on the event date, first two as listed by the claim (heir statement
+    order; which two when there are more is not in domain.md, U)."""
+    max_age = rules.amount("scholarship.max_child_age", day)
+    limit = rules.amount("scholarship.max_children", day)
+    return tuple(c for c in children if age_on(c.birth_date, day) < max_age)[:limit]
+
+
+def remaining_levels(level: SchoolLevel) -> tuple[SchoolLevel, ...]:
+    """The levels still ahead of a child at ``level``; a child not yet in school gets all of them
+    (payment starts on enrolment, PP 82/2019). Assumption: the current level counts in full."""
+    return LEVELS if level is SchoolLevel.NONE else LEVELS[LEVELS.index(level) :]
+
+
+def child_entitlement(child: Child, day: date, rules: RuleSet) -> int:
+    """Σ per-year amount × years over the remaining levels; at most Rp87m per child."""
+    return sum(
+        rules.amount(f"scholarship.{lv}.per_year", day)
+        * rules.amount(f"scholarship.{lv}.years", day)
+        for lv in remaining_levels(child.school_level)
+    )
+
+
+def scholarships(
+    prefix: str, children: tuple[Child, ...], day: date, rules: RuleSet
+) -> tuple[Component, ...]:
+    """Scholarship components: by level for up to 2 children after PP 82/2019, a flat Rp12m per
+    participant before it (PP 44/2015, as in the 2019 'Pak Asep' case)."""
+    eligible = eligible_children(children, day, rules)
+    if not eligible:
+        return ()
+    if not rules.flag("scholarship.by_level", day):
+        flat = rules.amount("scholarship.flat_amount", day)
+        row = rules.row("scholarship.flat_amount", day)
+        return (
+            Component(
+                f"{prefix}_SCHOLARSHIP",
+                flat,
+                "flat amount per participant",
+                "PP 44/2015",
+                inputs(children=len(eligible)),
+                row.confidence,
+            ),
+        )
+    return tuple(
+        Component(
+            f"{prefix}_SCHOLARSHIP_CHILD_{n}",
+            child_entitlement(child, day, rules),
+            "Σ per-year amount × years for the levels from the current one; paid yearly",
+            REGULATION,
+            inputs(
+                level=child.school_level.value,
+                levels="/".join(remaining_levels(child.school_level)),
+            ),
+        )
+        for n, child in enumerate(eligible, start=1)
+    )

@@ -1,0 +1,461 @@
+"""The composition root: builds the Faust app, its topics, tables and agents from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import faust
+import faust.streams as faust_streams
+from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import EventT
+from prometheus_client import CollectorRegistry
+
+from services.adapters.metrics import Metrics
+from services.adapters.postgres import PostgresStore
+from services.app import adjudication, intake, settlement
+from services.app.records import ParticipantRow, Position, SettlementRow
+from services.config import Settings
+from services.errors import InvalidEvent, ServiceError, StoreError, TransientError
+from services.rules import RuleSet
+from streams import topics as T
+from streams.codec import AvroCodec, CodecError
+from streams.outbox import relay_outbox
+from streams.resources import Resources
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+W = TypeVar("W")
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+PROGRAM_TOPICS = {p: T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")}
+
+
+def as_current(event: EventT) -> None:
+    """Make `event` the stream's current event for table writes inside a take_events batch.
+
+    Faust picks a table write's changelog partition (and RocksDB's partition store) from the
+    current event; in a batch that is the last event buffered, not the one being applied, so we
+    set it for each event. The table key (KPJ) is the source key, so the partitions match.
+    """
+    faust_streams._current_event.set(weakref.ref(event))
+
+
+def position(event: EventT) -> Position:
+    m = event.message
+    return Position(m.topic, m.partition, m.offset)
+
+
+class Pipeline:
+    """Shared wiring for the agents: codec, store, metrics, rules, and the error policy."""
+
+    def __init__(
+        self, app: faust.App, settings: Settings, rules: RuleSet, metrics: Metrics
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.rules = rules
+        self.metrics = metrics
+        self.codec = AvroCodec.from_directory(SCHEMAS_DIR)
+        self.resources = Resources(settings)
+        self.topics = {
+            spec.name: app.topic(
+                spec.name,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+                partitions=settings.topic_partitions,
+                replicas=settings.topic_replication,
+            )
+            for spec in T.TOPICS
+        }
+
+    async def send(self, topic: str, key: str, value: bytes) -> Awaitable[Any]:
+        """Hand a record to the producer; the caller awaits the returned delivery before acking."""
+        return await self.topics[topic].send(key=key.encode(), value=value, force=True)
+
+    async def dead_letter(
+        self, event: EventT, error: BaseException, consumer: str
+    ) -> Awaitable[Any]:
+        """Park a message we cannot apply, with its error, in the dead-letter topic."""
+        m = event.message
+        error_class = type(error).__name__
+        self.metrics.dead_letters.labels(m.topic, error_class).inc()
+        log.warning(
+            "dead-lettered %s[%s]@%s: %s: %s", m.topic, m.partition, m.offset, error_class, error
+        )
+        record = {
+            "event_id": f"dl-{m.topic}-{m.partition}-{m.offset}",
+            "occurred_at": datetime.now(UTC),
+            "source": self.settings.app_id,
+            "topic": m.topic,
+            "partition": m.partition,
+            "offset": m.offset,
+            "key": m.key if isinstance(m.key, bytes) else None,
+            "value": m.value if isinstance(m.value, bytes) else b"",
+            "error_class": error_class,
+            "error_message": str(error)[:4000],
+            "first_seen_at": datetime.now(UTC),
+            "consumer": consumer,
+        }
+        return await self.send(
+            T.DEAD_LETTERS.name, m.topic, self.codec.encode(T.DEAD_LETTER, record)
+        )
+
+    async def write(
+        self,
+        writer: str,
+        items: Sequence[tuple[EventT, W]],
+        call: Callable[[list[W]], Awaitable[R]],
+        consumer: str,
+    ) -> list[R]:
+        """Write a batch with the error policy, returning each successful call's result.
+
+        - transient (connection lost, serialization failure): retry with capped backoff, forever;
+          the batch is not acknowledged meanwhile, so nothing is lost and lag shows the stall;
+        - permanent (a row the database refuses): retry row by row and dead-letter the rows that
+          still fail, so one poison row never blocks or drops the rest of its batch.
+        """
+        if not items:
+            return []
+        try:
+            return [await self._retrying(writer, [row for _, row in items], call)]
+        except StoreError as e:
+            if len(items) == 1:
+                await (await self.dead_letter(items[0][0], e, consumer))
+                return []
+        results = []
+        for event, row in items:
+            try:
+                results.append(await self._retrying(writer, [row], call))
+            except StoreError as e:
+                await (await self.dead_letter(event, e, consumer))
+        return results
+
+    async def _retrying(
+        self, writer: str, rows: list[W], call: Callable[[list[W]], Awaitable[R]]
+    ) -> R:
+        delay = 0.1
+        while True:
+            started = time.perf_counter()
+            try:
+                result = await call(rows)
+            except TransientError as e:
+                self.metrics.db_errors.labels(writer, "transient").inc()
+                log.warning("%s: transient database error, retry in %.1fs: %s", writer, delay, e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            except StoreError:
+                self.metrics.db_errors.labels(writer, "permanent").inc()
+                raise
+            self.metrics.batch_size.labels(writer).observe(len(rows))
+            self.metrics.db_latency.labels(writer).observe(time.perf_counter() - started)
+            return result
+
+    async def decode_rows(
+        self,
+        events: Sequence[EventT],
+        to_row: Callable[..., W],
+        consumer: str,
+        *,
+        validate: bool = False,
+    ) -> list[tuple[EventT, W]]:
+        """Decode a batch into rows; anything undecodable or invalid goes to the dead letters."""
+        rows, pending = [], []
+        for event in events:
+            self.metrics.events_consumed.labels(event.message.topic).inc()
+            try:
+                decoded = self.codec.decode(event.value)
+                if validate:
+                    intake.validate(decoded.name, decoded.record)
+                params = len(inspect.signature(to_row).parameters)
+                row = to_row(decoded.record, event) if params == 2 else to_row(decoded.record)
+            except Exception as e:
+                pending.append(await self.dead_letter(event, e, consumer))
+                continue
+            rows.append((event, row))
+        await asyncio.gather(*pending)
+        return rows
+
+    def fatal(self, where: str, error: BaseException) -> NoReturn:
+        """Stop the worker without acknowledging the batch: it is replayed after the restart.
+
+        Used only for failures outside the per-event policy (e.g. the broker refusing the
+        dead-letter topic). Faust would otherwise ack a batch whose agent raised.
+        """
+        log.critical("%s: stopping the worker, batch not acknowledged: %r", where, error)
+        logging.shutdown()
+        os._exit(70)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    rules: RuleSet | None = None,
+    registry: CollectorRegistry | None = None,
+) -> tuple[faust.App, Pipeline]:
+    """Build the worker. Tests and the CLI call this same builder."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        store=settings.table_store,
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        consumer_metadata_max_age_ms=30_000,
+        producer_acks=-1,
+        producer_linger_ms=5,
+        broker_commit_every=settings.batch_size,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=max(4096, settings.batch_size * 4),
+        web_port=settings.web_port,
+        web_host=settings.web_host,
+        web_bind=settings.web_host,
+        table_standby_replicas=0,
+        logging_config=None,
+        # Tables: keys are KPJ / sponsor id strings (raw UTF-8, as the source topics' keys, so the
+        # changelog partition matches the source partition); values JSON.
+        key_serializer="raw",
+        value_serializer="json",
+    )
+    registry = registry if registry is not None else CollectorRegistry()
+    metrics = Metrics(registry)
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+    pipe = Pipeline(
+        app, settings, rules if rules is not None else adjudication.load_rules(settings), metrics
+    )
+    # Started and stopped with the app, so the pool is created in on_start, not at import time.
+    app.add_dependency(pipe.resources)
+    _wire(app, pipe)
+    return app, pipe
+
+
+def _wire(app: faust.App, pipe: Pipeline) -> None:
+    participants = app.Table(
+        "participants",
+        default=None,
+        key_type=str,
+        value_type=None,
+        partitions=pipe.settings.topic_partitions,
+        help="Coverage state per participant (KPJ), rebuilt from its changelog after a restart.",
+    )
+    sponsors = app.GlobalTable(
+        "sponsors",
+        default=None,
+        key_type=str,
+        value_type=None,
+        partitions=pipe.settings.topic_partitions,
+        help="Funded periods per sponsor, read by every worker.",
+    )
+    handler = adjudication.ParticipantEvents(pipe.rules, pipe.settings.nik_hash_key.value)
+    batch, window = pipe.settings.batch_size, pipe.settings.batch_window_s
+
+    @app.agent(pipe.topics[T.PARTICIPANT_EVENTS.name], name="participant-events")
+    async def participant_events(stream: faust.StreamT[bytes]) -> None:
+        store = await pipe.resources.store()
+        async for events in stream.take_events(batch, window):
+            try:
+                await apply_participant_events(events, store)
+            except Exception as e:
+                pipe.fatal("participant-events", e)
+
+    async def apply_participant_events(events: Sequence[EventT], store: PostgresStore) -> None:
+        pending: list[Awaitable[Any]] = []
+        rows: list[tuple[EventT, ParticipantRow]] = []
+        for event in events:
+            pos = position(event)
+            pipe.metrics.events_consumed.labels(pos.topic).inc()
+            try:
+                decoded = pipe.codec.decode(event.value)
+                intake.validate(decoded.name, decoded.record)
+                key = decoded.record["kpj"]
+                result = handler.apply(
+                    decoded.name,
+                    decoded.record,
+                    participants.get(key),
+                    sponsors.get,
+                    pos,
+                    datetime.now(UTC),
+                )
+            except Exception as e:  # one bad event never stops the stream
+                if not isinstance(e, CodecError | InvalidEvent | ServiceError):
+                    log.exception("unexpected error at %s", pos)
+                pending.append(await pipe.dead_letter(event, e, "participant-events"))
+                continue
+            if result.state is not None:
+                as_current(event)
+                participants[key] = result.state
+            if result.row is not None:
+                rows.append((event, result.row))
+            pipe.metrics.events_applied.labels(result.kind).inc()
+            for decision in result.decisions:
+                pending.extend(await _publish_decision(pipe, decision))
+        await pipe.write("participants", rows, store.save_participants, "participant-events")
+        await asyncio.gather(*pending)
+
+    @app.agent(pipe.topics[T.SPONSOR_EVENTS.name], name="sponsor-events")
+    async def sponsor_events(stream: faust.StreamT[bytes]) -> None:
+        store = await pipe.resources.store()
+        async for event in stream.events():
+            try:
+                await apply_sponsor_event(event, store)
+            except Exception as e:
+                pipe.fatal("sponsor-events", e)
+
+    async def apply_sponsor_event(event: EventT, store: PostgresStore) -> None:
+        pipe.metrics.events_consumed.labels(T.SPONSOR_EVENTS.name).inc()
+        try:
+            decoded = pipe.codec.decode(event.value)
+            intake.validate(decoded.name, decoded.record)
+            change = adjudication.sponsor_change(decoded.name, decoded.record, sponsors.get)
+        except Exception as e:
+            await (await pipe.dead_letter(event, e, "sponsor-events"))
+            return
+        if change.sponsor_state is not None:
+            sponsors[change.sponsor_id] = change.sponsor_state
+        if change.funding is not None:
+            await pipe.write(
+                "sponsors",
+                [(event, change.funding)],
+                lambda rows: store.save_sponsor_funding(rows[0]),
+                "sponsor-events",
+            )
+        if change.batch is not None:
+            await pipe.write(
+                "batches",
+                [(event, change.batch)],
+                lambda rows: store.save_batch_marker(rows[0]),
+                "sponsor-events",
+            )
+        pipe.metrics.events_applied.labels(change.kind).inc()
+
+    @app.agent(pipe.topics[T.CLAIM_DECISIONS.name], name="decision-recorder")
+    async def decision_recorder(stream: faust.StreamT[bytes]) -> None:
+        store = await pipe.resources.store()
+        async for events in stream.take_events(batch, window):
+            try:
+                rows = await pipe.decode_rows(events, settlement.decision_row, "decision-recorder")
+                await pipe.write("decisions", rows, store.record_decisions, "decision-recorder")
+            except Exception as e:
+                pipe.fatal("decision-recorder", e)
+
+    for program, topic_name in PROGRAM_TOPICS.items():
+        _settlement_agent(app, pipe, program, topic_name)
+
+    @app.agent(pipe.topics[T.PAYMENT_RESULTS.name], name="payment-results")
+    async def payment_results(stream: faust.StreamT[bytes]) -> None:
+        store = await pipe.resources.store()
+        interest = settlement.interest_fn(pipe.rules)
+        async for events in stream.take_events(batch, window):
+            try:
+                rows = await pipe.decode_rows(
+                    events, settlement.payment_result_row, "payment-results", validate=True
+                )
+                results = await pipe.write(
+                    "payments",
+                    rows,
+                    lambda rs: store.apply_payment_results(rs, interest),
+                    "payment-results",
+                )
+            except Exception as e:
+                pipe.fatal("payment-results", e)
+            for outcomes in results:
+                for o in outcomes:
+                    pipe.metrics.payments.labels(o.program, o.status).inc()
+                    pipe.metrics.late_interest.labels(o.program).inc(o.late_interest)
+
+    @app.agent(pipe.topics[T.DEAD_LETTERS.name], name="dead-letter-recorder")
+    async def dead_letter_recorder(stream: faust.StreamT[bytes]) -> None:
+        store = await pipe.resources.store()
+        async for events in stream.take_events(batch, window):
+            rows = []
+            for event in events:
+                pipe.metrics.events_consumed.labels(T.DEAD_LETTERS.name).inc()
+                try:
+                    rows.append(settlement.dead_letter_row(pipe.codec.decode(event.value).record))
+                except Exception:  # a dead letter that cannot be read is logged, never re-parked
+                    log.exception("unreadable dead letter at %s", position(event))
+            try:
+                await pipe._retrying("dead_letters", rows, store.record_dead_letters)
+            except Exception as e:
+                pipe.fatal("dead-letter-recorder", e)
+
+    async def send_instruction(claim_id: str, payload: bytes) -> Awaitable[Any]:
+        return await pipe.send(T.PAYMENT_INSTRUCTIONS.name, claim_id, payload)
+
+    # Leader only: one relay at a time, so two workers never publish the same pending rows.
+    @app.timer(interval=pipe.settings.outbox_interval_s, on_leader=True)
+    async def outbox_relay() -> None:
+        store = await pipe.resources.store()
+        try:
+            while await relay_outbox(store, send_instruction, pipe.metrics, limit=batch):
+                pass
+        except TransientError as e:  # the next tick retries; rows stay pending
+            log.warning("outbox relay: %s", e)
+
+
+def _settlement_agent(app: faust.App, pipe: Pipeline, program: str, topic_name: str) -> None:
+    consumer = f"settlement-{program.lower()}"
+
+    def to_row(record: dict[str, Any], event: EventT) -> SettlementRow:
+        return settlement.settlement_row(
+            record, position(event), pipe.codec.encode, pipe.rules, datetime.now(UTC)
+        )
+
+    async def settle(stream: faust.StreamT[bytes]) -> None:
+        store = await pipe.resources.store()
+        async for events in stream.take_events(
+            pipe.settings.batch_size, pipe.settings.batch_window_s
+        ):
+            try:
+                rows = await pipe.decode_rows(events, to_row, consumer)
+                fresh = await pipe.write(
+                    "settle", rows, lambda rs: store.settle(consumer, rs), consumer
+                )
+            except Exception as e:
+                pipe.fatal(consumer, e)
+            now = datetime.now(UTC)
+            settled = {claim_id for ids in fresh for claim_id in ids}
+            for _, row in rows:
+                if row.claim_id in settled:
+                    pipe.metrics.settled.labels(program).inc()
+                    pipe.metrics.settled_amount.labels(program).inc(row.amount)
+            for event, _ in rows:
+                pipe.metrics.settlement_latency.labels(program).observe(
+                    max(
+                        (
+                            now - datetime.fromtimestamp(event.message.timestamp, UTC)
+                        ).total_seconds(),
+                        0,
+                    )
+                )
+
+    settle.__name__ = consumer.replace("-", "_")
+    app.agent(pipe.topics[topic_name], name=consumer)(settle)
+
+
+async def _publish_decision(pipe: Pipeline, decision: dict[str, Any]) -> Sequence[Awaitable[Any]]:
+    """Every decision goes to the decisions topic; approved ones also to their program's topic."""
+    program, outcome = decision["program"], decision["outcome"]
+    pipe.metrics.decisions.labels(program, outcome).inc()
+    for reason in decision["reasons"]:
+        pipe.metrics.rejections.labels(program, reason).inc()
+    lag = (datetime.now(UTC) - decision["submitted_at"]).total_seconds()
+    pipe.metrics.decision_latency.labels(program).observe(max(lag, 0.0))
+    payload = pipe.codec.encode(T.CLAIM_DECIDED, decision)
+    sent = [await pipe.send(T.CLAIM_DECISIONS.name, decision["claim_id"], payload)]
+    if outcome == "APPROVED":
+        sent.append(await pipe.send(PROGRAM_TOPICS[program], decision["claim_id"], payload))
+    return sent

@@ -1,0 +1,128 @@
+"""`claims`: the one command-line entry point (worker, run, topics, migrate, status)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from services.config import ConfigError, Settings, load_settings
+
+# Exit codes: 0 ok; 1 the job failed; 2 bad usage or configuration; 3 not found.
+EXIT_FAILED, EXIT_CONFIG, EXIT_NOT_FOUND = 1, 2, 3
+LOCAL_DEMO_KEY = "local-demo-key-not-for-production"
+
+
+def _settings(local_default_key: bool = False) -> Settings:
+    env = dict(os.environ)
+    if local_default_key and not env.get("NIK_HASH_KEY"):
+        print(
+            "NIK_HASH_KEY not set: using the local demo key (never in production)", file=sys.stderr
+        )
+        env["NIK_HASH_KEY"] = LOCAL_DEMO_KEY
+    return load_settings(env)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from faust.worker import Worker
+
+    from streams.admin import ensure_topics
+    from streams.app import build_app
+    from streams.logs import configure_logging
+
+    settings = _settings(args.local_demo_key)
+    configure_logging(settings)
+    ensure_topics(settings)
+    app, _ = build_app(settings)
+    worker = Worker(app, loglevel=settings.log_level.lower(), logging_config=None)
+    worker.execute_from_commandline()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from streams.run import run_scenario
+
+    settings = _settings(local_default_key=True)
+    return asyncio.run(run_scenario(settings, args.scenario, args.seed, args.scale, args.workers))
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from streams.admin import ensure_topics
+
+    created = ensure_topics(_settings(local_default_key=True))
+    print(json.dumps({"created": created}))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.adapters.postgres import PostgresStore
+
+    async def migrate() -> list[str]:
+        store = await PostgresStore.connect(_settings(local_default_key=True).dsn, size=1)
+        try:
+            return await store.migrate()
+        finally:
+            await store.close()
+
+    print(json.dumps({"applied": asyncio.run(migrate())}))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from streams.status import claim_status
+
+    found = asyncio.run(claim_status(_settings(local_default_key=True).dsn, args.claim_id))
+    if found is None:
+        print(json.dumps({"claim_id": args.claim_id, "error": "not found"}))
+        return EXIT_NOT_FOUND
+    print(json.dumps(found, indent=2, default=str))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="claims", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    w = sub.add_parser(
+        "worker", help="run a Faust worker (reads its settings from the environment)"
+    )
+    w.add_argument(
+        "--local-demo-key",
+        action="store_true",
+        help="use a fixed local NIK_HASH_KEY when none is set (local stack only)",
+    )
+    w.set_defaults(func=cmd_worker)
+    r = sub.add_parser("run", help="start workers, replay a scenario, print a summary")
+    r.add_argument(
+        "--scenario",
+        default="jakarta-2016",
+        help="jakarta-2016 (default), kemensos-2024 or jambi-2025",
+    )
+    r.add_argument("--seed", type=int, default=2016, help="makes the scenario deterministic")
+    r.add_argument("--scale", type=float, default=1.0, help="shrink every count (0 < scale <= 1)")
+    r.add_argument("--workers", type=int, default=1, help="worker processes to start")
+    r.set_defaults(func=cmd_run)
+    sub.add_parser("topics", help="create the declared topics").set_defaults(func=cmd_topics)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    s = sub.add_parser("status", help="a claim's state, decision, amounts and payment, as JSON")
+    s.add_argument("claim_id")
+    s.set_defaults(func=cmd_status)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command != "worker":
+        sys.argv = [sys.argv[0]]  # faust's worker parses argv; keep ours out of it
+    try:
+        code: int = args.func(args)
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""The demo's payment side: the reference payment service run in a thread beside the workers."""
+
+from __future__ import annotations
+
+from services.config import Settings
+from streams.app import SCHEMAS_DIR
+from streams.reference_payment_service import ReferencePaymentService, realistic
+
+
+class PaymentSimulator(ReferencePaymentService):
+    """Pays most instructions on their due date, some late (interest accrues), a few fail."""
+
+    def __init__(self, settings: Settings, seed: int) -> None:
+        super().__init__(
+            settings.kafka_bootstrap_servers,
+            SCHEMAS_DIR,
+            group="payment-gateway-demo",
+            decide=realistic(seed),
+        )

@@ -1,0 +1,87 @@
+"""The summary printed after a run, read back from PostgreSQL (not from what was sent)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from services.adapters.postgres import PostgresStore
+
+PROGRAMS = ("JHT", "JKK", "JKM", "JP")
+
+
+def rupiah(amount: int) -> str:
+    return f"Rp{amount:,}"
+
+
+async def summary(store: PostgresStore) -> dict[str, Any]:
+    claims = await store.fetch(
+        "SELECT program, outcome, count(*) AS n, coalesce(sum(total), 0) AS amount"
+        " FROM claims GROUP BY program, outcome"
+    )
+    settled = await store.fetch(
+        "SELECT program, count(*) AS n, coalesce(sum(amount), 0) AS amount,"
+        " count(*) FILTER (WHERE status = 'PAID') AS paid,"
+        " count(*) FILTER (WHERE status = 'FAILED') AS failed,"
+        " count(*) FILTER (WHERE days_late > 0) AS late,"
+        " coalesce(sum(late_interest), 0) AS interest,"
+        " count(*) FILTER (WHERE payable_by = 'EMPLOYER_FIRST') AS employer_first"
+        " FROM settlements GROUP BY program"
+    )
+    reasons = await store.fetch(
+        "SELECT program, unnest(reasons) AS reason, count(*) AS n FROM claims"
+        " WHERE outcome = 'REJECTED' GROUP BY 1, 2 ORDER BY 1, 3 DESC"
+    )
+    participants = await store.fetch(
+        "SELECT category, count(*) AS n FROM participants GROUP BY category ORDER BY 1"
+    )
+    batches = await store.fetch(
+        "SELECT b.batch_id, b.expected_count, count(p.kpj) AS applied FROM enrollment_batches b"
+        " LEFT JOIN participants p ON p.batch_id = b.batch_id"
+        " GROUP BY b.batch_id, b.expected_count ORDER BY 1"
+    )
+    dead = await store.fetch(
+        "SELECT error_class, count(*) AS n FROM dead_letters GROUP BY 1 ORDER BY 2 DESC"
+    )
+    return {
+        "claims": claims,
+        "settled": settled,
+        "reasons": reasons,
+        "participants": participants,
+        "batches": batches,
+        "dead_letters": dead,
+    }
+
+
+async def print_summary(store: PostgresStore, scenario: Any, sent: Counter[str]) -> None:
+    s = await summary(store)
+    print("\n== Sent to Kafka ==")
+    for schema, n in sorted(sent.items()):
+        print(f"  {schema:<28} {n:>10,}")
+    print("\n== Participants in PostgreSQL (pseudonymised) ==")
+    for row in s["participants"]:
+        print(f"  {row['category']:<6} {row['n']:>10,}")
+    complete = sum(1 for b in s["batches"] if b["applied"] >= b["expected_count"])
+    print(f"  enrollment batches complete: {complete}/{len(s['batches'])}")
+    print("\n== Claims by program (read back from PostgreSQL) ==")
+    print(
+        f"  {'program':<8}{'decided':>9}{'approved':>10}{'rejected':>10}{'settled':>9}"
+        f"{'settled amount':>22}{'paid':>8}{'late':>6}{'interest':>14}{'failed':>8}"
+    )
+    by = {(r["program"], r["outcome"]): r for r in s["claims"]}
+    settled = {r["program"]: r for r in s["settled"]}
+    for p in PROGRAMS:
+        a = by.get((p, "APPROVED"), {"n": 0})["n"]
+        r = by.get((p, "REJECTED"), {"n": 0})["n"]
+        st = settled.get(p, {"n": 0, "amount": 0, "paid": 0, "late": 0, "interest": 0, "failed": 0})
+        print(
+            f"  {p:<8}{a + r:>9,}{a:>10,}{r:>10,}{st['n']:>9,}{rupiah(st['amount']):>22}"
+            f"{st['paid']:>8,}{st['late']:>6,}{rupiah(st['interest']):>14}{st['failed']:>8,}"
+        )
+    print("\n== Rejections by reason ==")
+    for row in s["reasons"]:
+        print(f"  {row['program']:<5} {row['reason']:<28} {row['n']:>7,}")
+    print("\n== Dead letters ==")
+    for row in s["dead_letters"] or [{"error_class": "(none)", "n": 0}]:
+        print(f"  {row['error_class']:<28} {row['n']:>7,}")
+    print(f"\nScenario expected: {scenario.expected}")

@@ -1,0 +1,41 @@
+"""The worker's long-lived resources (database pool), started with the app, never at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from mode import Service
+
+from services.adapters.postgres import PostgresStore
+from services.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Resources(Service):
+    """Connects PostgreSQL and applies migrations before any agent touches the database."""
+
+    def __init__(self, settings: Settings, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]  # mode's Service kwargs are untyped
+        self.settings = settings
+        self._store: PostgresStore | None = None
+        self._ready = asyncio.Event()
+
+    async def on_start(self) -> None:
+        store = await PostgresStore.connect(self.settings.dsn, size=self.settings.db_pool_size)
+        applied = await store.migrate()
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+        self._store = store
+        self._ready.set()
+
+    async def on_stop(self) -> None:
+        if self._store is not None:
+            await self._store.close()
+
+    async def store(self) -> PostgresStore:
+        """The store, once connected and migrated (agents wait here at start)."""
+        await self._ready.wait()
+        assert self._store is not None
+        return self._store

@@ -1,0 +1,221 @@
+"""`claims run`: the main job on the embedded default, end to end through Kafka and PostgreSQL.
+
+Starts worker processes, replays a scenario from the simulator through the real broker, shows
+progress, waits until every consumer has caught up and the outbox is drained, then prints a
+summary read back from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.structs import TopicPartition
+
+from services.adapters.postgres import PostgresStore
+from services.config import Settings
+from services.simulator import build_scenario
+from streams import topics as T
+from streams.admin import ensure_topics
+from streams.app import SCHEMAS_DIR
+from streams.codec import AvroCodec
+from streams.payments import PaymentSimulator
+from streams.report import print_summary
+
+INPUT_TOPICS = [t.name for t in T.TOPICS if t.name != T.PAYMENT_INSTRUCTIONS.name]
+
+
+@dataclass
+class Produced:
+    count: int = 0
+    by_schema: Counter[str] = field(default_factory=Counter)
+    done: bool = False
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+
+def _produce(settings: Settings, events: Any, out: Produced) -> None:
+    codec = AvroCodec.from_directory(SCHEMAS_DIR)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        linger_ms=20,
+        batch_size=512 * 1024,
+        max_in_flight_requests_per_connection=5,
+        enable_idempotence=True,
+        client_id="scenario-replay",
+    )
+    started = time.monotonic()
+    try:
+        for topic, key, schema, record in events:
+            producer.send(topic, key=key.encode(), value=codec.encode(schema, record))
+            out.count += 1
+            out.by_schema[schema.rsplit(".", 1)[-1]] += 1
+        producer.flush()
+    except BaseException as e:  # reported by the main loop
+        out.error = e
+    finally:
+        out.seconds = time.monotonic() - started
+        producer.close()
+        out.done = True
+
+
+def start_workers(settings: Settings, n: int) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    log_dir = Path(".local")
+    log_dir.mkdir(exist_ok=True)
+    for i in range(n):
+        env = dict(os.environ)
+        env.update(
+            {
+                "NIK_HASH_KEY": settings.nik_hash_key.value,
+                "WEB_PORT": str(settings.web_port + i),
+                "CLAIMS_DATA_DIR": str(settings.data_dir / f"worker-{i}"),
+            }
+        )
+        log = (log_dir / f"worker-{i}.log").open("ab")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "streams.cli", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        print(
+            f"worker {i}: pid {procs[-1].pid}, metrics on "
+            f"http://{settings.web_host}:{settings.web_port + i}/metrics, log .local/worker-{i}.log"
+        )
+    return procs
+
+
+def wait_ready(
+    settings: Settings, procs: list[subprocess.Popen[bytes]], timeout: float = 120
+) -> None:
+    deadline = time.monotonic() + timeout
+    for i, proc in enumerate(procs):
+        url = f"http://{settings.web_host}:{settings.web_port + i}/metrics"
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"worker {i} exited with {proc.returncode}; see .local/worker-{i}.log"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:  # our own loopback URL
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"worker {i} not ready after {timeout:.0f}s; see .local/worker-{i}.log"
+                )
+            time.sleep(0.5)
+
+
+def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+class Lag:
+    """Consumer-group lag of the service on every topic it consumes."""
+
+    def __init__(self, settings: Settings) -> None:
+        # A consumer in the service's group that never subscribes: it only reads committed offsets.
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, group_id=settings.app_id,
+            enable_auto_commit=False,
+        )
+
+    def total(self) -> tuple[int, int]:
+        """(messages behind, messages committed) summed over the consumed topics."""
+        parts = [TopicPartition(t, p) for t in INPUT_TOPICS
+                 for p in (self.consumer.partitions_for_topic(t) or ())]
+        ends = self.consumer.end_offsets(parts)
+        behind = done = 0
+        for tp in parts:
+            at = self.consumer.committed(tp) or 0
+            behind += max(ends[tp] - at, 0)
+            done += at
+        return behind, done
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def _bar(fraction: float, width: int = 30) -> str:
+    filled = int(width * min(max(fraction, 0.0), 1.0))
+    return "█" * filled + "░" * (width - filled)
+
+
+async def run_scenario(settings: Settings, name: str, seed: int, scale: float, workers: int) -> int:
+    print(f"Kafka {settings.kafka_bootstrap_servers}; PostgreSQL {settings.dsn.split('@')[-1]}")
+    ensure_topics(settings)
+    store = await PostgresStore.connect(settings.dsn, size=2)
+    await store.migrate()
+    scenario = build_scenario(name, seed=seed, scale=scale)
+    procs = start_workers(settings, workers)
+    try:
+        wait_ready(settings, procs)
+        payments = PaymentSimulator(settings, seed=seed)
+        payments.start()
+        produced = Produced()
+        thread = threading.Thread(
+            target=_produce, args=(settings, scenario.events(), produced), daemon=True
+        )
+        lag = Lag(settings)
+        _, committed_before = lag.total()
+        started = time.monotonic()
+        thread.start()
+        stable = 0
+        while True:
+            await asyncio.sleep(1.0)
+            if produced.error is not None:
+                raise RuntimeError(f"replay failed: {produced.error!r}") from produced.error
+            behind, committed = lag.total()
+            backlog = await store.outbox_backlog()
+            consumed = committed - committed_before
+            elapsed = time.monotonic() - started
+            total = max(produced.count + behind, 1)
+            sys.stdout.write(
+                f"\r{_bar(consumed / max(consumed + behind, 1))} produced {produced.count:,}"
+                f" consumed {consumed:,} behind {behind:,} outbox {backlog:,}"
+                f" paid {payments.paid:,} ({consumed / max(elapsed, 1e-9):,.0f} msg/s) "
+            )
+            sys.stdout.flush()
+            idle = produced.done and behind == 0 and backlog == 0 and payments.idle()
+            stable = stable + 1 if idle else 0
+            if stable >= 3 and total:
+                break
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError("a worker exited; see .local/worker-*.log")
+        print(
+            f"\nreplayed {produced.count:,} events in {produced.seconds:.1f}s; "
+            f"pipeline caught up after {time.monotonic() - started:.1f}s"
+        )
+        payments.stop()
+        lag.close()
+        await print_summary(store, scenario, produced.by_schema)
+        return 0
+    finally:
+        stop_workers(procs)
+        await store.close()

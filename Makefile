@@ -10,6 +10,7 @@ STACK       := deploy/local/stack
 # The scenario replayed by `make run` (see `claims run --help`).
 SCENARIO    ?= jakarta-2016
 SEED        ?= 2016
+SCALE       ?= 1.0
 
 .PHONY: help
 help: ## Show this help
@@ -35,7 +36,7 @@ down: ## Stop the local Kafka + PostgreSQL
 .PHONY: run
 run: up ## Main job: start workers, replay the realistic scenario through Kafka into PostgreSQL, print a summary
 	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
-	$(VENV)/bin/claims run --scenario $(SCENARIO) --seed $(SEED)
+	$(VENV)/bin/claims run --fresh --scenario $(SCENARIO) --seed $(SEED) --scale $(SCALE)
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict and the import contracts

@@ -16,7 +16,7 @@ class StoreError(ServiceError):
 
 
 class InvalidEvent(ServiceError):
-    """An upstream event failed validation; `problems` lists (field, value, reason) for each fault."""
+    """An upstream event failed validation; `problems` lists (field, value, reason) per fault."""
 
     def __init__(self, event_name: str, problems: tuple[tuple[str, str, str], ...]) -> None:
         self.event_name = event_name

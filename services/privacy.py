@@ -9,8 +9,8 @@ import hmac
 def pseudonymise(nik: str, key: str) -> str:
     """HMAC-SHA256 of the NIK under the configured key, as 32 hex characters (128 bits).
 
-    A keyed hash rather than a plain one: the NIK space (16 digits with a birth date inside) is small
-    enough to enumerate, so an unkeyed hash could be reversed by brute force.
+    A keyed hash rather than a plain one: the NIK space (16 digits with a birth date inside) is
+    small enough to enumerate, so an unkeyed hash could be reversed by brute force.
     """
     digest = hmac.new(key.encode(), nik.strip().encode(), hashlib.sha256).hexdigest()
     return digest[:32]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -16,13 +18,28 @@ log = logging.getLogger(__name__)
 def internal_topics(settings: Settings) -> list[NewTopic]:
     """Faust's own topics, created up front: a topic that appears after the consumer group has
     formed is only noticed at the next metadata refresh, minutes later."""
-    compact = {"cleanup.policy": "compact"}
+    # Small segments and an eager cleaner keep changelog recovery short after a restart.
+    compact = {
+        "cleanup.policy": "compact",
+        "segment.ms": str(3_600_000),
+        "min.cleanable.dirty.ratio": "0.1",
+    }
     return [
-        NewTopic(f"{settings.app_id}-{table}-changelog", num_partitions=settings.topic_partitions,
-                 replication_factor=settings.topic_replication, topic_configs=compact)
+        NewTopic(
+            f"{settings.app_id}-{table}-changelog",
+            num_partitions=settings.topic_partitions,
+            replication_factor=settings.topic_replication,
+            topic_configs=compact,
+        )
         for table in ("participants", "sponsors")
-    ] + [NewTopic(f"{settings.app_id}-__assignor-__leader", num_partitions=1,
-                  replication_factor=settings.topic_replication, topic_configs={})]
+    ] + [
+        NewTopic(
+            f"{settings.app_id}-__assignor-__leader",
+            num_partitions=1,
+            replication_factor=settings.topic_replication,
+            topic_configs={},
+        )
+    ]
 
 
 def ensure_topics(settings: Settings) -> list[str]:
@@ -43,10 +60,29 @@ def ensure_topics(settings: Settings) -> list[str]:
             if spec.name not in existing
         ] + [t for t in internal_topics(settings) if t.name not in existing]
         if wanted:
-            try:
+            # Another worker may win the race to create them: that is fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
-            except TopicAlreadyExistsError:  # another worker won the race: fine
-                pass
         return [t.name for t in wanted]
+    finally:
+        admin.close()
+
+
+def delete_service_topics(settings: Settings, timeout_s: float = 60.0) -> list[str]:
+    """Delete every topic of the service (for `claims run --fresh` on a local stack)."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=f"{settings.app_id}-admin"
+    )
+    try:
+        names = {spec.name for spec in TOPICS} | {t.name for t in internal_topics(settings)}
+        doomed = [t for t in admin.list_topics() if t in names]
+        if doomed:
+            admin.delete_topics(doomed)
+        deadline = time.monotonic() + timeout_s
+        while set(admin.list_topics()) & set(doomed):  # deletion is asynchronous
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topics still being deleted after {timeout_s:.0f}s: {doomed}")
+            time.sleep(0.5)
+        return doomed
     finally:
         admin.close()

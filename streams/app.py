@@ -8,15 +8,16 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import faust
 import faust.streams as faust_streams
 from faust.sensors.prometheus import setup_prometheus_sensors
-from faust.types import EventT
+from faust.streams import Stream
+from faust.types import EventT, StreamT
 from prometheus_client import CollectorRegistry
 
 from services.adapters.metrics import Metrics
@@ -34,11 +35,12 @@ from streams.resources import Resources
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 W = TypeVar("W")
+Ev = EventT[Any]  # faust's events are generic in their value; ours carry raw bytes
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 PROGRAM_TOPICS = {p: T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")}
 
 
-def as_current(event: EventT) -> None:
+def as_current(event: Ev) -> None:
     """Make `event` the stream's current event for table writes inside a take_events batch.
 
     Faust picks a table write's changelog partition (and RocksDB's partition store) from the
@@ -48,7 +50,12 @@ def as_current(event: EventT) -> None:
     faust_streams._current_event.set(weakref.ref(event))
 
 
-def position(event: EventT) -> Position:
+def batches(stream: StreamT[Any], size: int, window: float) -> AsyncIterator[Sequence[Ev]]:
+    """Batches of events, acknowledged only after the loop body for the batch has finished."""
+    return cast(Stream[Any], stream).take_events(size, window)
+
+
+def position(event: Ev) -> Position:
     m = event.message
     return Position(m.topic, m.partition, m.offset)
 
@@ -82,9 +89,7 @@ class Pipeline:
         """Hand a record to the producer; the caller awaits the returned delivery before acking."""
         return await self.topics[topic].send(key=key.encode(), value=value, force=True)
 
-    async def dead_letter(
-        self, event: EventT, error: BaseException, consumer: str
-    ) -> Awaitable[Any]:
+    async def dead_letter(self, event: Ev, error: BaseException, consumer: str) -> Awaitable[Any]:
         """Park a message we cannot apply, with its error, in the dead-letter topic."""
         m = event.message
         error_class = type(error).__name__
@@ -113,7 +118,7 @@ class Pipeline:
     async def write(
         self,
         writer: str,
-        items: Sequence[tuple[EventT, W]],
+        items: Sequence[tuple[Ev, W]],
         call: Callable[[list[W]], Awaitable[R]],
         consumer: str,
     ) -> list[R]:
@@ -163,12 +168,12 @@ class Pipeline:
 
     async def decode_rows(
         self,
-        events: Sequence[EventT],
+        events: Sequence[Ev],
         to_row: Callable[..., W],
         consumer: str,
         *,
         validate: bool = False,
-    ) -> list[tuple[EventT, W]]:
+    ) -> list[tuple[Ev, W]]:
         """Decode a batch into rows; anything undecodable or invalid goes to the dead letters."""
         rows, pending = [], []
         for event in events:
@@ -263,17 +268,17 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
     batch, window = pipe.settings.batch_size, pipe.settings.batch_window_s
 
     @app.agent(pipe.topics[T.PARTICIPANT_EVENTS.name], name="participant-events")
-    async def participant_events(stream: faust.StreamT[bytes]) -> None:
+    async def participant_events(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in stream.take_events(batch, window):
+        async for events in batches(stream, batch, window):
             try:
                 await apply_participant_events(events, store)
             except Exception as e:
                 pipe.fatal("participant-events", e)
 
-    async def apply_participant_events(events: Sequence[EventT], store: PostgresStore) -> None:
+    async def apply_participant_events(events: Sequence[Ev], store: PostgresStore) -> None:
         pending: list[Awaitable[Any]] = []
-        rows: list[tuple[EventT, ParticipantRow]] = []
+        rows: list[tuple[Ev, ParticipantRow]] = []
         for event in events:
             pos = position(event)
             pipe.metrics.events_consumed.labels(pos.topic).inc()
@@ -306,7 +311,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         await asyncio.gather(*pending)
 
     @app.agent(pipe.topics[T.SPONSOR_EVENTS.name], name="sponsor-events")
-    async def sponsor_events(stream: faust.StreamT[bytes]) -> None:
+    async def sponsor_events(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
         async for event in stream.events():
             try:
@@ -314,7 +319,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
             except Exception as e:
                 pipe.fatal("sponsor-events", e)
 
-    async def apply_sponsor_event(event: EventT, store: PostgresStore) -> None:
+    async def apply_sponsor_event(event: Ev, store: PostgresStore) -> None:
         pipe.metrics.events_consumed.labels(T.SPONSOR_EVENTS.name).inc()
         try:
             decoded = pipe.codec.decode(event.value)
@@ -342,9 +347,9 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         pipe.metrics.events_applied.labels(change.kind).inc()
 
     @app.agent(pipe.topics[T.CLAIM_DECISIONS.name], name="decision-recorder")
-    async def decision_recorder(stream: faust.StreamT[bytes]) -> None:
+    async def decision_recorder(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in stream.take_events(batch, window):
+        async for events in batches(stream, batch, window):
             try:
                 rows = await pipe.decode_rows(events, settlement.decision_row, "decision-recorder")
                 await pipe.write("decisions", rows, store.record_decisions, "decision-recorder")
@@ -355,10 +360,10 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         _settlement_agent(app, pipe, program, topic_name)
 
     @app.agent(pipe.topics[T.PAYMENT_RESULTS.name], name="payment-results")
-    async def payment_results(stream: faust.StreamT[bytes]) -> None:
+    async def payment_results(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
         interest = settlement.interest_fn(pipe.rules)
-        async for events in stream.take_events(batch, window):
+        async for events in batches(stream, batch, window):
             try:
                 rows = await pipe.decode_rows(
                     events, settlement.payment_result_row, "payment-results", validate=True
@@ -377,9 +382,9 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
                     pipe.metrics.late_interest.labels(o.program).inc(o.late_interest)
 
     @app.agent(pipe.topics[T.DEAD_LETTERS.name], name="dead-letter-recorder")
-    async def dead_letter_recorder(stream: faust.StreamT[bytes]) -> None:
+    async def dead_letter_recorder(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in stream.take_events(batch, window):
+        async for events in batches(stream, batch, window):
             rows = []
             for event in events:
                 pipe.metrics.events_consumed.labels(T.DEAD_LETTERS.name).inc()
@@ -396,7 +401,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         return await pipe.send(T.PAYMENT_INSTRUCTIONS.name, claim_id, payload)
 
     # Leader only: one relay at a time, so two workers never publish the same pending rows.
-    @app.timer(interval=pipe.settings.outbox_interval_s, on_leader=True)
+    @app.timer(interval=pipe.settings.outbox_interval_s, on_leader=True)  # type: ignore[untyped-decorator]  # faust's decorator is untyped
     async def outbox_relay() -> None:
         store = await pipe.resources.store()
         try:
@@ -409,16 +414,14 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
 def _settlement_agent(app: faust.App, pipe: Pipeline, program: str, topic_name: str) -> None:
     consumer = f"settlement-{program.lower()}"
 
-    def to_row(record: dict[str, Any], event: EventT) -> SettlementRow:
+    def to_row(record: dict[str, Any], event: Ev) -> SettlementRow:
         return settlement.settlement_row(
             record, position(event), pipe.codec.encode, pipe.rules, datetime.now(UTC)
         )
 
-    async def settle(stream: faust.StreamT[bytes]) -> None:
+    async def settle(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in stream.take_events(
-            pipe.settings.batch_size, pipe.settings.batch_window_s
-        ):
+        async for events in batches(stream, pipe.settings.batch_size, pipe.settings.batch_window_s):
             try:
                 rows = await pipe.decode_rows(events, to_row, consumer)
                 fresh = await pipe.write(

@@ -46,7 +46,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from streams.run import run_scenario
 
     settings = _settings(local_default_key=True)
-    return asyncio.run(run_scenario(settings, args.scenario, args.seed, args.scale, args.workers))
+    return asyncio.run(
+        run_scenario(settings, args.scenario, args.seed, args.scale, args.workers, args.fresh)
+    )
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -103,6 +105,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=2016, help="makes the scenario deterministic")
     r.add_argument("--scale", type=float, default=1.0, help="shrink every count (0 < scale <= 1)")
     r.add_argument("--workers", type=int, default=1, help="worker processes to start")
+    r.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete the service's topics, tables and local state first (local stacks)",
+    )
     r.set_defaults(func=cmd_run)
     sub.add_parser("topics", help="create the declared topics").set_defaults(func=cmd_topics)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

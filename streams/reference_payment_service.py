@@ -12,7 +12,7 @@ fingerprint of the writer schema's canonical form, then the Avro body.
 from __future__ import annotations
 
 import io
-import json
+import logging
 import random
 import threading
 import time
@@ -22,41 +22,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastavro import parse_schema, schemaless_reader, schemaless_writer
-from fastavro.schema import fingerprint, to_parsing_canonical_form
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.schema import fingerprint, load_schema, to_parsing_canonical_form
 from kafka import KafkaConsumer, KafkaProducer
 
+log = logging.getLogger(__name__)
 INSTRUCTIONS = "bpjs.payment-instructions.v1"
 RESULTS = "bpjs.payment-results.v1"
 MARKER = b"\xc3\x01"
 
 
 def load(schemas: Path, name: str) -> Any:
-    """Parse `name` from its .avsc, resolving the named types it references from sibling files."""
-    named: dict[str, Any] = {}
-
-    def parse(full: str) -> Any:
-        raw = json.loads((schemas / f"{full}.avsc").read_text(encoding="utf-8"))
-        for dep in _references(raw):
-            if dep not in named:
-                parse(dep)
-        return parse_schema(raw, named_schemas=named)
-
-    return parse(name)
-
-
-def _references(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, str) and "." in node:
-        found.add(node)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _references(item)
-    elif isinstance(node, dict):
-        for key in ("type", "items", "values", "fields"):
-            if key in node:
-                found |= _references(node[key])
-    return found
+    """Parse `name` from its .avsc; fastavro resolves `<full.name>.avsc` references by itself."""
+    return load_schema(str(schemas / f"{name}.avsc"), _write_hint=False)
 
 
 def header(schema: Any) -> bytes:
@@ -97,7 +75,9 @@ class ReferencePaymentService:
     def decode(self, data: bytes) -> dict[str, Any]:
         if data[:10] != self.instruction_header:
             raise ValueError("not a PaymentInstruction in single-object encoding")
-        record: dict[str, Any] = schemaless_reader(io.BytesIO(data[10:]), self.instruction, None)
+        record = schemaless_reader(io.BytesIO(data[10:]), self.instruction, None)
+        if not isinstance(record, dict):
+            raise ValueError("a PaymentInstruction must decode to a record")
         return record
 
     def encode_result(self, record: dict[str, Any]) -> bytes:
@@ -107,6 +87,13 @@ class ReferencePaymentService:
         return out.getvalue()
 
     def run(self) -> None:
+        try:
+            self._run()
+        except Exception:
+            log.exception("reference payment service stopped")
+            raise
+
+    def _run(self) -> None:
         consumer = KafkaConsumer(
             INSTRUCTIONS,
             bootstrap_servers=self.bootstrap,

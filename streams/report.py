@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from services.adapters.postgres import PostgresStore
@@ -10,8 +11,8 @@ from services.adapters.postgres import PostgresStore
 PROGRAMS = ("JHT", "JKK", "JKM", "JP")
 
 
-def rupiah(amount: int) -> str:
-    return f"Rp{amount:,}"
+def rupiah(amount: int | Decimal) -> str:
+    return f"Rp{int(amount):,}"
 
 
 async def summary(store: PostgresStore) -> dict[str, Any]:

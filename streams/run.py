@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +29,7 @@ from services.adapters.postgres import PostgresStore
 from services.config import Settings
 from services.simulator import build_scenario
 from streams import topics as T
-from streams.admin import ensure_topics
+from streams.admin import delete_service_topics, ensure_topics
 from streams.app import SCHEMAS_DIR
 from streams.codec import AvroCodec
 from streams.payments import PaymentSimulator
@@ -71,7 +73,18 @@ def _produce(settings: Settings, events: Any, out: Produced) -> None:
         out.done = True
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, port)) != 0
+
+
 def start_workers(settings: Settings, n: int) -> list[subprocess.Popen[bytes]]:
+    for i in range(n):
+        if not _port_free(settings.web_host, settings.web_port + i):
+            raise RuntimeError(
+                f"port {settings.web_port + i} is in use (another worker still running?); "
+                "stop it or set WEB_PORT to a free port"
+            )
     procs = []
     log_dir = Path(".local")
     log_dir.mkdir(exist_ok=True)
@@ -142,14 +155,18 @@ class Lag:
     def __init__(self, settings: Settings) -> None:
         # A consumer in the service's group that never subscribes: it only reads committed offsets.
         self.consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, group_id=settings.app_id,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=settings.app_id,
             enable_auto_commit=False,
         )
 
     def total(self) -> tuple[int, int]:
         """(messages behind, messages committed) summed over the consumed topics."""
-        parts = [TopicPartition(t, p) for t in INPUT_TOPICS
-                 for p in (self.consumer.partitions_for_topic(t) or ())]
+        parts = [
+            TopicPartition(t, p)
+            for t in INPUT_TOPICS
+            for p in (self.consumer.partitions_for_topic(t) or ())
+        ]
         ends = self.consumer.end_offsets(parts)
         behind = done = 0
         for tp in parts:
@@ -162,18 +179,42 @@ class Lag:
         self.consumer.close()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _bar(fraction: float, width: int = 30) -> str:
     filled = int(width * min(max(fraction, 0.0), 1.0))
     return "█" * filled + "░" * (width - filled)
 
 
-async def run_scenario(settings: Settings, name: str, seed: int, scale: float, workers: int) -> int:
+async def reset(settings: Settings) -> None:
+    """Start from nothing: the service's topics, its tables and the workers' local state."""
+    deleted = delete_service_topics(settings)
+    store = await PostgresStore.connect(settings.dsn, size=1)
+    try:
+        await store.drop_all()
+    finally:
+        await store.close()
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+    print(
+        f"fresh start: deleted {len(deleted)} topics, the service's tables and {settings.data_dir}"
+    )
+
+
+async def run_scenario(
+    settings: Settings, name: str, seed: int, scale: float, workers: int, fresh: bool = False
+) -> int:
     print(f"Kafka {settings.kafka_bootstrap_servers}; PostgreSQL {settings.dsn.split('@')[-1]}")
+    if fresh:
+        await reset(settings)
     ensure_topics(settings)
     store = await PostgresStore.connect(settings.dsn, size=2)
     await store.migrate()
     scenario = build_scenario(name, seed=seed, scale=scale)
     procs = start_workers(settings, workers)
+    # SIGTERM (e.g. from a CI timeout) must still stop the workers in `finally`.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         wait_ready(settings, procs)
         payments = PaymentSimulator(settings, seed=seed)
@@ -193,16 +234,17 @@ async def run_scenario(settings: Settings, name: str, seed: int, scale: float, w
                 raise RuntimeError(f"replay failed: {produced.error!r}") from produced.error
             behind, committed = lag.total()
             backlog = await store.outbox_backlog()
+            unpaid = await store.unpaid_settlements()
             consumed = committed - committed_before
             elapsed = time.monotonic() - started
             total = max(produced.count + behind, 1)
             sys.stdout.write(
                 f"\r{_bar(consumed / max(consumed + behind, 1))} produced {produced.count:,}"
                 f" consumed {consumed:,} behind {behind:,} outbox {backlog:,}"
-                f" paid {payments.paid:,} ({consumed / max(elapsed, 1e-9):,.0f} msg/s) "
+                f" unpaid {unpaid:,} ({consumed / max(elapsed, 1e-9):,.0f} msg/s) "
             )
             sys.stdout.flush()
-            idle = produced.done and behind == 0 and backlog == 0 and payments.idle()
+            idle = produced.done and behind == 0 and backlog == 0 and unpaid == 0
             stable = stable + 1 if idle else 0
             if stable >= 3 and total:
                 break

@@ -1,4 +1,4 @@
-"""Claim status: state, decision with reasons, amounts, due date and payment, as JSON-ready dicts."""
+"""Claim status: state, decision with reasons, amounts, due date and payment, as a dict."""
 
 from __future__ import annotations
 

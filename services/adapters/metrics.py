@@ -1,4 +1,4 @@
-"""Prometheus metrics, built as one object from an injected registry; labels from small fixed sets."""
+"""Prometheus metrics: one object built from an injected registry, labels from small fixed sets."""
 
 from __future__ import annotations
 

@@ -112,6 +112,17 @@ class PostgresStore:
                 applied.append(name)
         return applied
 
+    async def drop_all(self) -> None:
+        """Drop every table the migrations created (for a fresh local run; never in production)."""
+        await _guard(
+            "drop_all",
+            self._pool.execute(
+                "DROP TABLE IF EXISTS processed_offsets, dead_letters, payment_results,"
+                " payment_outbox, settlements, claims, enrollment_batches, sponsor_fundings,"
+                " participants, schema_migrations CASCADE"
+            ),
+        )
+
     # -- participants and sponsors ------------------------------------------------------------
 
     async def save_participants(self, rows: Sequence[ParticipantRow]) -> None:
@@ -179,10 +190,11 @@ class PostgresStore:
             new = await conn.fetch(
                 "INSERT INTO claims (claim_id, kpj, participant_ref, program, event_date,"
                 " submitted_at, outcome, reasons, total, payable_by, rule_set_version, decision,"
-                " decided_at) SELECT c1, c2, c3, c4, c5, c6, c7, c8::text[], c9, c10, c11, c12, c13"
+                " decided_at)"
+                " SELECT c1, c2, c3, c4, c5, c6, c7, c8::text[], c9, c10, c11, c12, c13"
                 " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[],"
-                " $6::timestamptz[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],"
-                " $12::jsonb[], $13::timestamptz[])"
+                " $6::timestamptz[], $7::text[], $8::text[], $9::bigint[], $10::text[],"
+                " $11::text[], $12::jsonb[], $13::timestamptz[])"
                 " AS t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)"
                 " ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id",
                 *_columns(rows, _decision_record, 13),
@@ -193,7 +205,8 @@ class PostgresStore:
         """Settle a batch in one transaction: settlement, outbox instruction and positions.
 
         A claim already settled is skipped (unique claim_id), so however often a claim is
-        delivered it settles once and gets one payment instruction. Returns the claim ids settled now.
+        delivered it settles once and gets one payment instruction. Returns the claim ids
+        settled now.
         """
         if not rows:
             return []
@@ -212,7 +225,8 @@ class PostgresStore:
             fresh = [r for r in rows if r.claim_id in new_ids]
             if fresh:
                 await conn.executemany(
-                    "INSERT INTO payment_outbox (instruction_id, claim_id, idempotency_key, payload)"
+                    "INSERT INTO payment_outbox"
+                    " (instruction_id, claim_id, idempotency_key, payload)"
                     " VALUES ($1, $2, $3, $4)",
                     [
                         (r.instruction_id, r.claim_id, r.idempotency_key, r.instruction_payload)
@@ -267,12 +281,19 @@ class PostgresStore:
         )
         return int(value)
 
+    async def unpaid_settlements(self) -> int:
+        value = await _guard(
+            "unpaid_settlements",
+            self._pool.fetchval("SELECT count(*) FROM settlements WHERE status = 'PENDING'"),
+        )
+        return int(value)
+
     # -- payments ---------------------------------------------------------------------------------
 
     async def apply_payment_results(
         self, rows: Sequence[PaymentResultRow], interest: InterestFn
     ) -> list[PaymentOutcome]:
-        """Mark settlements paid or failed once per result event; compute statutory late interest."""
+        """Mark settlements paid or failed, once per result event, with statutory late interest."""
         if not rows:
             return []
         return await _guard("apply_payment_results", self._apply_payments(rows, interest))
@@ -462,8 +483,9 @@ def _participant_record(r: ParticipantRow) -> tuple[Any, ...]:
     )
 
 
+# Built from a fixed column list in this module, never from input: no injection vector.
 _UPSERT_PARTICIPANTS = (
-    "INSERT INTO participants ("
+    "INSERT INTO participants ("  # noqa: S608
     + ", ".join(_PARTICIPANT_COLUMNS)
     + ") SELECT "
     + ", ".join(_PARTICIPANT_COLUMNS)

@@ -1,1 +1,1 @@
-"""Use cases: intake, coverage state, adjudication and settlement, over ports the adapters implement."""
+"""Use cases: intake, participant state, adjudication and settlement (no I/O here)."""

@@ -268,7 +268,9 @@ def to_coverage(state: Mapping[str, Any], sponsors: SponsorLookup) -> Coverage:
             tuple(ProgramAmount(Program(p), a) for p, a in sorted(amounts.items())),
             date.fromisoformat(paid_on),
         )
-        for period, (wage_base, amounts, paid_on, *_) in sorted(state["contributions"].items())
+        for period, (wage_base, amounts, paid_on) in sorted(
+            ps.ledger_months(state["contributions"]).items()
+        )
     )
     ended = state.get("ended")
     return Coverage(

@@ -55,9 +55,9 @@ def _problems(name: str, r: Mapping[str, Any]) -> Iterator[Problem]:
 
 def _dates(r: Mapping[str, Any]) -> Iterator[Problem]:
     for field, value in r.items():
-        if isinstance(value, date) and not isinstance(value, datetime):
-            if not EARLIEST <= value < LATEST:
-                yield field, value.isoformat(), f"outside {EARLIEST.year}-{LATEST.year - 1}"
+        is_date = isinstance(value, date) and not isinstance(value, datetime)
+        if is_date and not EARLIEST <= value < LATEST:
+            yield field, value.isoformat(), f"outside {EARLIEST.year}-{LATEST.year - 1}"
 
 
 def _amounts(r: Mapping[str, Any]) -> Iterator[Problem]:

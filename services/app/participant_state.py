@@ -7,6 +7,7 @@ at or below `pos`) is recognised and changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -42,7 +43,7 @@ def enrolled(event: Mapping[str, Any], participant_ref: str, pos: Position) -> S
         "work_unit": event.get("work_unit"),
         "batch": event.get("batch_id"),
         "programs": {p["program"]: [[iso(p["effective_date"]), None]] for p in event["programs"]},
-        "contributions": {},
+        "contributions": "",
         "ended": None,
         "claims": {},
         "pos": [pos.partition, pos.offset],
@@ -86,27 +87,40 @@ def coverage_ended(state: State, event: Mapping[str, Any], pos: Position) -> Sta
 
 
 def contribution_posted(state: State, event: Mapping[str, Any], pos: Position) -> State:
-    """Record one paid month. A second posting for the same month (a correction or a top-up)
-    adds to what was paid; the same posting delivered twice (same event_id) is applied once."""
-    contributions = dict(state["contributions"])
-    period, event_id = event["period"], event["event_id"]
-    amounts = {a["program"]: int(a["amount"]) for a in event["amounts"]}
-    seen: list[str] = []
-    previous = contributions.get(period)
-    if previous is not None:
-        seen = list(previous[4])
-        if event_id in seen:
-            return advanced(state, pos)
-        for program, amount in previous[1].items():
-            amounts[program] = amounts.get(program, 0) + int(amount)
-    contributions[period] = [
-        int(event["wage_base"]),
-        amounts,
-        iso(event["paid_date"]),
-        event["payer"],
-        [*seen, event_id],
-    ]
-    return {**state, "contributions": contributions, "pos": [pos.partition, pos.offset]}
+    """Append one posted contribution to the participant's ledger string.
+
+    The ledger is one string of records "period:wage_base:JHT=a/JKK=b:paid_date:payer:id|" rather
+    than nested JSON: every change rewrites the whole state to the changelog, and a long string
+    serialises and recovers far faster than hundreds of small objects. A second posting for the
+    same month (a correction or top-up) adds to it; the same posting delivered twice (same
+    event_id) is applied once.
+    """
+    ledger: str = state["contributions"]
+    tag = hashlib.blake2b(event["event_id"].encode(), digest_size=6).hexdigest()
+    if f":{tag}|" in ledger:
+        return advanced(state, pos)
+    amounts = "/".join(f"{a['program']}={int(a['amount'])}" for a in event["amounts"])
+    record = (
+        f"{event['period']}:{int(event['wage_base'])}:{amounts}:{iso(event['paid_date'])}:"
+        f"{event['payer']}:{tag}|"
+    )
+    return {**state, "contributions": ledger + record, "pos": [pos.partition, pos.offset]}
+
+
+def ledger_months(ledger: str) -> dict[str, tuple[int, dict[str, int], str]]:
+    """The ledger read back per month: (wage_base, amounts per program, latest paid date)."""
+    months: dict[str, tuple[int, dict[str, int], str]] = {}
+    for record in ledger.split("|"):
+        if not record:
+            continue
+        period, wage, amounts, paid, _payer, _tag = record.split(":")
+        totals = dict(months[period][1]) if period in months else {}
+        for part in amounts.split("/") if amounts else ():
+            program, amount = part.split("=")
+            totals[program] = totals.get(program, 0) + int(amount)
+        latest = max(paid, months[period][2]) if period in months else paid
+        months[period] = (int(wage), totals, latest)
+    return months
 
 
 def claim_recorded(state: State, claim_id: str, summary: Mapping[str, Any], pos: Position) -> State:
@@ -117,5 +131,5 @@ def claim_recorded(state: State, claim_id: str, summary: Mapping[str, Any], pos:
 
 
 def advanced(state: State, pos: Position) -> State:
-    """Only the position moves (for an event that changed nothing else, such as a rejected claim)."""
+    """Only the position moves (for an event that changed nothing else, e.g. a replayed one)."""
     return {**state, "pos": [pos.partition, pos.offset]}

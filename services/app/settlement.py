@@ -119,7 +119,7 @@ def dead_letter_row(r: Mapping[str, Any]) -> DeadLetterRow:
 
 
 def interest_fn(rules: RuleSet) -> Callable[[str, int, date, date], tuple[int, int]]:
-    """Days late and statutory interest for a payment made on `paid_on` (PP 44/2015 Pasal 37, 40)."""
+    """Days late and statutory late interest of a payment (PP 44/2015 Pasal 37, 40)."""
 
     def interest(program: str, amount: int, due: date, paid_on: date) -> tuple[int, int]:
         late = late_interest(Program(program), amount, due, paid_on, rules)

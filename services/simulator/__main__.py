@@ -15,15 +15,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="jakarta-2016")
     parser.add_argument("--seed", type=int, default=2016)
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--count", action="store_true",
-                        help="generate every event and print counts per topic and schema")
+    parser.add_argument(
+        "--count",
+        action="store_true",
+        help="generate every event and print counts per topic and schema",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     scenario = build_scenario(args.scenario, seed=args.seed, scale=args.scale)
     print(json.dumps({"scenario": scenario.name, "expected": scenario.expected}, indent=2))
     if args.count:
         counts: Counter[tuple[str, str]] = Counter(
-            (topic, schema) for topic, _, schema, _ in scenario.events())
+            (topic, schema) for topic, _, schema, _ in scenario.events()
+        )
         for (topic, schema), n in sorted(counts.items()):
             print(f"{topic:30} {schema:45} {n:>10,}")
         print(f"{'total':76} {sum(counts.values()):>10,}")

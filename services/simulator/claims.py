@@ -14,8 +14,11 @@ from services.simulator.identity import add_months, add_years, random_day
 from services.simulator.model import ClaimPlan, Cohort, Person, ScenarioSpec
 
 EXIT_REASONS = {
-    "RESIGNATION": "RESIGNED", "TERMINATION": "TERMINATED", "CONTRACT_END": "CONTRACT_ENDED",
-    "LEFT_INDONESIA": "LEFT_INDONESIA", "DEATH": "DIED",
+    "RESIGNATION": "RESIGNED",
+    "TERMINATION": "TERMINATED",
+    "CONTRACT_END": "CONTRACT_ENDED",
+    "LEFT_INDONESIA": "LEFT_INDONESIA",
+    "DEATH": "DIED",
 }
 _WAITING_GROUNDS = ("RESIGNATION", "TERMINATION")  # 1-month wait: Permenaker 4/2022
 
@@ -33,13 +36,15 @@ class ClaimDraft:
     ended: tuple[date, str] | None = None
 
 
-def plan_dates(plan: ClaimPlan, cohort: Cohort, enrolled_on: date, rng: Random,
-               spec: ScenarioSpec) -> tuple[date, date | None]:
+def plan_dates(
+    plan: ClaimPlan, cohort: Cohort, enrolled_on: date, rng: Random, spec: ScenarioSpec
+) -> tuple[date, date | None]:
     """The insured event's date and, for age-based claims, the birth date it forces."""
     lo, hi = spec.claim_from, spec.claim_to
     if plan.bad == "jkk_claim_after_5_years":
-        return random_day(rng, max(add_years(enrolled_on, 1), date(2018, 1, 1)),
-                          date(2019, 6, 30)), None
+        return random_day(
+            rng, max(add_years(enrolled_on, 1), date(2018, 1, 1)), date(2019, 6, 30)
+        ), None
     if plan.bad == "claim_after_coverage_ended":
         return random_day(rng, lo, hi - timedelta(days=120)), None
     if plan.variant in ("PARTIAL_10", "PARTIAL_30") and plan.bad is None:
@@ -67,8 +72,17 @@ def drafts(p: Person, rng: Random, spec: ScenarioSpec, wage: int) -> list[ClaimD
         if plan.bad == "claim_after_coverage_ended":
             accident = day + timedelta(days=rng.randrange(30, 91))
             draft = _jkk(p, rng, spec, wage, plan.variant, accident, branch)
-            return [ClaimDraft(draft.program, accident, draft.submitted, draft.detail,
-                               draft.payee_name, branch, (day, "CONTRACT_ENDED"))]
+            return [
+                ClaimDraft(
+                    draft.program,
+                    accident,
+                    draft.submitted,
+                    draft.detail,
+                    draft.payee_name,
+                    branch,
+                    (day, "CONTRACT_ENDED"),
+                )
+            ]
         return [_jkk(p, rng, spec, wage, plan.variant, day, branch)]
     if plan.program == "JKM":
         return [_jkm(p, rng, spec, day, branch)]
@@ -79,8 +93,9 @@ def _submitted(rng: Random, day: date, lo_days: int, spec: ScenarioSpec) -> date
     return min(spec.as_of, day + timedelta(days=rng.randrange(lo_days, 62)))
 
 
-def _jht(p: Person, rng: Random, spec: ScenarioSpec, plan: ClaimPlan, day: date,
-         branch: str) -> ClaimDraft:
+def _jht(
+    p: Person, rng: Random, spec: ScenarioSpec, plan: ClaimPlan, day: date, branch: str
+) -> ClaimDraft:
     ground = plan.variant
     if plan.bad == "jht_resignation_in_waiting_period":
         submitted = day + timedelta(days=rng.randrange(3, 21))
@@ -98,12 +113,14 @@ def _jht(p: Person, rng: Random, spec: ScenarioSpec, plan: ClaimPlan, day: date,
     source = "jmo-app" if ground != "DEATH" and rng.random() < 0.5 else branch
     reason = EXIT_REASONS.get(ground)
     ended = (day, reason) if reason else None
-    return ClaimDraft("JHT", day, submitted, ("bpjs.claim.JhtClaimDetail", detail), payee,
-                      source, ended)
+    return ClaimDraft(
+        "JHT", day, submitted, ("bpjs.claim.JhtClaimDetail", detail), payee, source, ended
+    )
 
 
-def _jkk(p: Person, rng: Random, spec: ScenarioSpec, wage: int, outcome: str, accident: date,
-         branch: str) -> ClaimDraft:
+def _jkk(
+    p: Person, rng: Random, spec: ScenarioSpec, wage: int, outcome: str, accident: date, branch: str
+) -> ClaimDraft:
     detail, submitted = jkk_detail(p, rng, spec, wage, outcome, accident)
     if p.plan is not None and p.plan.bad == "jkk_claim_after_5_years":
         submitted = add_years(accident, 5) + timedelta(days=rng.randrange(30, 200))
@@ -112,21 +129,29 @@ def _jkk(p: Person, rng: Random, spec: ScenarioSpec, wage: int, outcome: str, ac
     if outcome == "DEATH":
         payee = heirs(rng, p.name, p.female, detail["children"])[0]["name"]
         ended = (accident, "DIED")
-    return ClaimDraft("JKK", accident, submitted, ("bpjs.claim.JkkClaimDetail", detail), payee,
-                      branch, ended)
+    return ClaimDraft(
+        "JKK", accident, submitted, ("bpjs.claim.JkkClaimDetail", detail), payee, branch, ended
+    )
 
 
 def _jkm(p: Person, rng: Random, spec: ScenarioSpec, day: date, branch: str) -> ClaimDraft:
     kids = children(rng, p.birth_date, day)
     heir_list = heirs(rng, p.name, p.female, kids)
     detail = {"heirs": heir_list, "children": kids, "during_placement": False}
-    return ClaimDraft("JKM", day, _submitted(rng, day, 7, spec),
-                      ("bpjs.claim.JkmClaimDetail", detail), heir_list[0]["name"], branch,
-                      (day, "DIED"))
+    return ClaimDraft(
+        "JKM",
+        day,
+        _submitted(rng, day, 7, spec),
+        ("bpjs.claim.JkmClaimDetail", detail),
+        heir_list[0]["name"],
+        branch,
+        (day, "DIED"),
+    )
 
 
-def _jp(p: Person, rng: Random, spec: ScenarioSpec, kind: str, day: date,
-        branch: str) -> ClaimDraft:
+def _jp(
+    p: Person, rng: Random, spec: ScenarioSpec, kind: str, day: date, branch: str
+) -> ClaimDraft:
     payee, ended = p.name, None
     if kind in ("WIDOW_WIDOWER", "CHILD", "PARENT"):
         kids = children(rng, p.birth_date, day)
@@ -134,5 +159,12 @@ def _jp(p: Person, rng: Random, spec: ScenarioSpec, kind: str, day: date,
         wanted = {"WIDOW_WIDOWER": "SPOUSE", "CHILD": "CHILD", "PARENT": "PARENT"}[kind]
         payee = next((h["name"] for h in family if h["relation"] == wanted), family[0]["name"])
         ended = (day, "DIED")
-    return ClaimDraft("JP", day, _submitted(rng, day, 7, spec),
-                      ("bpjs.claim.JpClaimDetail", {"kind": kind}), payee, branch, ended)
+    return ClaimDraft(
+        "JP",
+        day,
+        _submitted(rng, day, 7, spec),
+        ("bpjs.claim.JpClaimDetail", {"kind": kind}),
+        payee,
+        branch,
+        ended,
+    )

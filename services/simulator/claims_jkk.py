@@ -12,8 +12,13 @@ from services.simulator.model import Person, ScenarioSpec
 
 # Violence at the workplace counts as JKK only from Permenaker 1/2025.
 _VIOLENCE_FROM = date(2025, 1, 1)
-_TYPES = ("WORKPLACE",) * 55 + ("COMMUTING",) * 30 + ("WORK_TRAVEL",) * 8 + (
-    "OCCUPATIONAL_DISEASE",) * 5 + ("VIOLENCE",) * 2
+_TYPES = (
+    ("WORKPLACE",) * 55
+    + ("COMMUTING",) * 30
+    + ("WORK_TRAVEL",) * 8
+    + ("OCCUPATIONAL_DISEASE",) * 5
+    + ("VIOLENCE",) * 2
+)
 # (incapacity days lo, hi; medical costs lo, hi in Rp) per outcome.
 _SEVERITY = {
     "RECOVERED": (2, 90, 300_000, 15_000_000),
@@ -23,8 +28,9 @@ _SEVERITY = {
 }
 
 
-def jkk_detail(p: Person, rng: Random, spec: ScenarioSpec, wage: int, outcome: str,
-               accident: date) -> tuple[dict[str, Any], date]:
+def jkk_detail(
+    p: Person, rng: Random, spec: ScenarioSpec, wage: int, outcome: str, accident: date
+) -> tuple[dict[str, Any], date]:
     """The JkkClaimDetail dict and the day the stage-II report (the claim) is submitted."""
     kind = rng.choice(_TYPES)
     if kind == "VIOLENCE" and accident < _VIOLENCE_FROM:
@@ -39,14 +45,19 @@ def jkk_detail(p: Person, rng: Random, spec: ScenarioSpec, wage: int, outcome: s
     stage1 = accident + timedelta(days=rng.randrange(3, 15) if late else rng.randrange(0, 3))
     stage2 = max(stage1, accident + timedelta(days=days + rng.randrange(1, 3)))
     detail: dict[str, Any] = {
-        "accident_type": kind, "reported_stage1_on": stage1, "reported_stage2_on": stage2,
-        "wage": wage, "medical_costs": rng.randrange(med_lo, med_hi + 1) // 1_000 * 1_000,
+        "accident_type": kind,
+        "reported_stage1_on": stage1,
+        "reported_stage2_on": stage2,
+        "wage": wage,
+        "medical_costs": rng.randrange(med_lo, med_hi + 1) // 1_000 * 1_000,
         "transport": _transport(rng, p.unit.branch == "kepulauan-seribu"),
-        "incapacity_days": days, "outcome": outcome,
+        "incapacity_days": days,
+        "outcome": outcome,
         "disabilities": _disabilities(rng) if outcome == "PARTIAL_DISABILITY" else [],
         "left_handed": rng.random() < 0.1,
         "children": children(rng, p.birth_date, accident)
-        if outcome in ("DEATH", "TOTAL_DISABILITY") else [],
+        if outcome in ("DEATH", "TOTAL_DISABILITY")
+        else [],
     }
     return detail, stage2 + timedelta(days=rng.randrange(0, 4))
 
@@ -67,6 +78,7 @@ def _disabilities(rng: Random) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for item in items:
         functional = item in ref.FUNCTIONAL_DISABILITY_CODES and rng.random() < 0.5
-        out.append({"item": item,
-                    "function_lost_percent": rng.randrange(25, 76) if functional else None})
+        out.append(
+            {"item": item, "function_lost_percent": rng.randrange(25, 76) if functional else None}
+        )
     return out

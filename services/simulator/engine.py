@@ -58,8 +58,10 @@ class Scenario:
 
 
 def _expected(spec: ScenarioSpec) -> dict[str, Any]:
-    bad = {k: spec.bad.get(k, 0) for k in (*ENROLLMENT_BAD_KINDS, *SUBJECT_BAD_KINDS,
-                                            *EXTRA_CLAIM_BAD_KINDS)}
+    bad = {
+        k: spec.bad.get(k, 0)
+        for k in (*ENROLLMENT_BAD_KINDS, *SUBJECT_BAD_KINDS, *EXTRA_CLAIM_BAD_KINDS)
+    }
     claim_events = dict(spec.claims)
     for kind, n in bad.items():
         programs: tuple[str, ...] = ()
@@ -100,8 +102,12 @@ class _Run:
         rng = self.rng
         for f in self.spec.fundings:
             at = office_time(f.period_start - timedelta(days=14), rng)
-            yield SPONSOR_TOPIC, f.sponsor_id, "bpjs.enrollment.SponsoredCohortFunded", \
-                ev.cohort_funded(rng, f, at)
+            yield (
+                SPONSOR_TOPIC,
+                f.sponsor_id,
+                "bpjs.enrollment.SponsoredCohortFunded",
+                ev.cohort_funded(rng, f, at),
+            )
         index = 0
         for cohort in self.spec.cohorts:
             for u, unit in enumerate(cohort.units):
@@ -128,11 +134,22 @@ class _Run:
         at = office_time(min(cohort.enrol_months) - timedelta(days=1), rng)
         # Keyed by sponsor; an employer's (PU) batch has no sponsor, so its NPP stands in.
         key = cohort.sponsor_id or cohort.employer_npp or unit.batch_id
-        yield SPONSOR_TOPIC, key, "bpjs.enrollment.EnrollmentBatchCompleted", \
-            ev.batch_completed(rng, unit, cohort.sponsor_id, unit.count + extra, at)
+        yield (
+            SPONSOR_TOPIC,
+            key,
+            "bpjs.enrollment.EnrollmentBatchCompleted",
+            ev.batch_completed(rng, unit, cohort.sponsor_id, unit.count + extra, at),
+        )
 
-    def _person(self, cohort: Cohort, unit: Unit, plan: ClaimPlan | None, keep: bool = True,
-                bad: str | None = None, kpj_prefix: str | None = None) -> Person:
+    def _person(
+        self,
+        cohort: Cohort,
+        unit: Unit,
+        plan: ClaimPlan | None,
+        keep: bool = True,
+        bad: str | None = None,
+        kpj_prefix: str | None = None,
+    ) -> Person:
         rng = self.rng
         enrolled_on = cohort.enrol_months[below(rng, len(cohort.enrol_months))]
         female = below(rng, 100) < cohort.female_percent
@@ -141,22 +158,32 @@ class _Run:
             event_date, birth = plan_dates(plan, cohort, enrolled_on, rng, self.spec)
         if birth is None:
             lo, hi = cohort.age_range
-            birth = date.fromordinal(enrolled_on.toordinal() - lo * 365
-                                     - below(rng, (hi - lo) * 365))
+            birth = date.fromordinal(
+                enrolled_on.toordinal() - lo * 365 - below(rng, (hi - lo) * 365)
+            )
         place = unit.places[below(rng, len(unit.places))]
         district = place.district_lo + below(rng, place.district_hi - place.district_lo + 1)
         province = ref.UNKNOWN_PROVINCE_CODE if bad == "unknown_province" else unit.province
-        nik_birth = birth.replace(year=birth.year - 1, day=min(birth.day, 28)) \
-            if bad == "nik_birth_date_mismatch" else birth
+        nik_birth = (
+            birth.replace(year=birth.year - 1, day=min(birth.day, 28))
+            if bad == "nik_birth_date_mismatch"
+            else birth
+        )
         nik = self.ids.nik(province, place.regency, district, nik_birth, female)
         if bad == "malformed_nik":
             nik = nik[:-1]  # 15 digits: a digit lost when the sponsor's spreadsheet was keyed in
         person = Person(
-            kpj=self.ids.kpj(enrolled_on, kpj_prefix), nik=nik,
-            name=person_name(rng, female), female=female, birth_date=birth,
-            enrolled_on=enrolled_on, cohort=cohort, unit=unit,
+            kpj=self.ids.kpj(enrolled_on, kpj_prefix),
+            nik=nik,
+            name=person_name(rng, female),
+            female=female,
+            birth_date=birth,
+            enrolled_on=enrolled_on,
+            cohort=cohort,
+            unit=unit,
             wage_permille=1_000 + below(rng, 150) if cohort.wage_model == "ump-dki" else 1_000,
-            plan=plan, event_date=event_date,
+            plan=plan,
+            event_date=event_date,
         )
         if keep and plan is not None:
             self.claimants.append(person)
@@ -177,24 +204,34 @@ class _Run:
         for kpj, nik, source, cohort in self.changes:
             notice = cohort.added_programs[0][1] - timedelta(days=rng.randrange(5, 20))
             at = office_time(notice, rng)
-            yield PARTICIPANT_TOPIC, kpj, name, \
-                ev.programs_added(rng, kpj, nik, cohort.added_programs, at, source)
+            yield (
+                PARTICIPANT_TOPIC,
+                kpj,
+                name,
+                ev.programs_added(rng, kpj, nik, cohort.added_programs, at, source),
+            )
 
     # -- contributions ----------------------------------------------------------------------
     def _drafts(self, p: Person) -> list[ClaimDraft]:
         assert p.event_date is not None
-        return drafts(p, self.rng, self.spec, monthly_wage(p.cohort, p.wage_permille,
-                                                           p.event_date.year))
+        return drafts(
+            p, self.rng, self.spec, monthly_wage(p.cohort, p.wage_permille, p.event_date.year)
+        )
 
     def _window(self, p: Person, claims: list[ClaimDraft]) -> tuple[int, int]:
         """Months (year*12+month-1) of contributions posted for a claimant, both ends included."""
-        last = min(min(d.event_date for d in claims),
-                   min((d.ended[0] for d in claims if d.ended), default=date.max))
+        last = min(
+            min(d.event_date for d in claims),
+            min((d.ended[0] for d in claims if d.ended), default=date.max),
+        )
         end = last.year * 12 + last.month - 1
         first = p.enrolled_on.year * 12 + p.enrolled_on.month - 1
         assert p.plan is not None
-        full = p.plan.program == "JP" or (p.plan.program == "JHT" and p.cohort.category == "PU"
-                                          and self.spec.full_history_for_pu_jht)
+        full = p.plan.program == "JP" or (
+            p.plan.program == "JHT"
+            and p.cohort.category == "PU"
+            and self.spec.full_history_for_pu_jht
+        )
         return (first if full else max(first, end - self.spec.contribution_months + 1)), end
 
     def _contributions(self, claim_drafts: list[tuple[Person, ClaimDraft]]) -> Iterator[Event]:
@@ -206,12 +243,17 @@ class _Run:
             lo, hi = self._window(p, ds)
             starts.setdefault(lo, []).append((p, hi))
         active: list[tuple[Person, int]] = []
-        for month in range(min(starts, default=0), max((h for _, h in
-                                                         _flat(starts)), default=-1) + 1):
+        for month in range(
+            min(starts, default=0), max((h for _, h in _flat(starts)), default=-1) + 1
+        ):
             active = [a for a in active if a[1] >= month] + starts.get(month, [])
             for p, _ in active:
-                yield PARTICIPANT_TOPIC, p.kpj, "bpjs.contribution.ContributionPosted", \
-                    self._contribution(p, month)
+                yield (
+                    PARTICIPANT_TOPIC,
+                    p.kpj,
+                    "bpjs.contribution.ContributionPosted",
+                    self._contribution(p, month),
+                )
 
     def _contribution(self, p: Person, month: int) -> Record:
         key = (p.cohort.cohort_id, p.wage_permille, month)
@@ -220,8 +262,16 @@ class _Run:
         rnd = self.rng.random
         paid, office_open = paid_days[int(rnd() * len(paid_days))]
         at = office_open + timedelta(seconds=int(rnd() * 8 * 3600))
-        return ev.contribution(self.rng, p, period, wage, p.cohort.payer, paid,
-                               [{"program": prog, "amount": amount} for prog, amount in pairs], at)
+        return ev.contribution(
+            self.rng,
+            p,
+            period,
+            wage,
+            p.cohort.payer,
+            paid,
+            [{"program": prog, "amount": amount} for prog, amount in pairs],
+            at,
+        )
 
     # -- claims -----------------------------------------------------------------------------
     def _claims(self, claim_drafts: list[tuple[Person, ClaimDraft]]) -> Iterator[Event]:
@@ -232,8 +282,13 @@ class _Run:
             if d.ended is not None:
                 at = office_time(d.ended[0], rng)
                 ended = ev.coverage_ended(rng, p, d.ended[0], d.ended[1], at)
-                late.append((at, len(late),
-                             (PARTICIPANT_TOPIC, p.kpj, "bpjs.enrollment.CoverageEnded", ended)))
+                late.append(
+                    (
+                        at,
+                        len(late),
+                        (PARTICIPANT_TOPIC, p.kpj, "bpjs.enrollment.CoverageEnded", ended),
+                    )
+                )
             event = self._claim(p.kpj, p.nik, d)
             late.append((event[3]["occurred_at"], len(late), event))
             if d.program == "JHT" and p.plan is not None and p.plan.bad is None:
@@ -262,8 +317,18 @@ class _Run:
         claim_id = f"CLM{d.submitted:%Y%m}{self.claim_seq:07d}"
         bank, account = bank_account(rng)
         payee = {"name": d.payee_name, "bank_code": bank, "account_number": account}
-        record = ev.claim(rng, claim_id, kpj, nik, d.program, d.event_date, payee, d.detail,
-                          office_time(d.submitted, rng), d.source)
+        record = ev.claim(
+            rng,
+            claim_id,
+            kpj,
+            nik,
+            d.program,
+            d.event_date,
+            payee,
+            d.detail,
+            office_time(d.submitted, rng),
+            d.source,
+        )
         return PARTICIPANT_TOPIC, kpj, "bpjs.claim.ClaimSubmitted", record
 
     def _resubmitted(self, original: Event) -> Event:
@@ -272,9 +337,12 @@ class _Run:
         rec = dict(original[3])
         self.claim_seq += 1
         submitted = rec["occurred_at"] + timedelta(days=rng.randrange(2, 11))
-        rec |= {"event_id": ev.envelope(rng, submitted, "")["event_id"],
-                "claim_id": f"CLM{submitted:%Y%m}{self.claim_seq:07d}",
-                "occurred_at": submitted, "source": "jmo-app"}
+        rec |= {
+            "event_id": ev.envelope(rng, submitted, "")["event_id"],
+            "claim_id": f"CLM{submitted:%Y%m}{self.claim_seq:07d}",
+            "occurred_at": submitted,
+            "source": "jmo-app",
+        }
         return original[0], original[1], original[2], rec
 
     def _unknown_kpj_claim(self) -> Event:
@@ -293,14 +361,21 @@ def _month_terms(p: Person, month: int) -> _Terms:
     """Programs in force, wage and amounts for a month (enrolment is always on a 1st)."""
     year, mon, c = month // 12, month % 12 + 1, p.cohort
     first = date(year, mon, 1)
-    programs = tuple(prog for prog in ("JHT", "JKK", "JKM", "JP")
-                     if (since := c.since(prog, p.enrolled_on)) is not None and since <= first)
+    programs = tuple(
+        prog
+        for prog in ("JHT", "JKK", "JKM", "JP")
+        if (since := c.since(prog, p.enrolled_on)) is not None and since <= first
+    )
     wage = monthly_wage(c, p.wage_permille, year)
     # PU pay by the 15th of the next month, BPU by the 15th of the same month (domain §2.2).
     paid = date(year + mon // 12, mon % 12 + 1, 4) if c.category == "PU" else date(year, mon, 3)
     days = tuple(paid + timedelta(days=k) for k in range(10))
-    return (f"{year:04d}-{mon:02d}", tuple((d, office_time(d, _OPENING)) for d in days), wage,
-            amounts(c, programs, wage, year, mon))
+    return (
+        f"{year:04d}-{mon:02d}",
+        tuple((d, office_time(d, _OPENING)) for d in days),
+        wage,
+        amounts(c, programs, wage, year, mon),
+    )
 
 
 class _Opening(Random):
@@ -316,4 +391,3 @@ _OPENING = _Opening()
 def _flat(starts: dict[int, list[tuple[Person, int]]]) -> Iterator[tuple[Person, int]]:
     for items in starts.values():
         yield from items
-

@@ -14,10 +14,18 @@ from services.simulator.model import Cohort, Funding, Place, ScenarioSpec, Unit
 
 # Deliberately bad or edge events in jakarta-2016 (not scaled: a handful shows every path).
 JAKARTA_BAD: dict[str, int] = {
-    "malformed_nik": 2, "nik_birth_date_mismatch": 2, "unknown_province": 2,
-    "unknown_kpj_claim": 2, "duplicate_claim": 3, "jkk_and_jkm_death_same_person": 1,
-    "bpu_claims_jp": 2, "jht_resignation_in_waiting_period": 3, "partial_jht_under_10_years": 2,
-    "jkk_claim_after_5_years": 2, "claim_after_coverage_ended": 2, "exact_redelivery": 3,
+    "malformed_nik": 2,
+    "nik_birth_date_mismatch": 2,
+    "unknown_province": 2,
+    "unknown_kpj_claim": 2,
+    "duplicate_claim": 3,
+    "jkk_and_jkm_death_same_person": 1,
+    "bpu_claims_jp": 2,
+    "jht_resignation_in_waiting_period": 3,
+    "partial_jht_under_10_years": 2,
+    "jkk_claim_after_5_years": 2,
+    "claim_after_coverage_ended": 2,
+    "exact_redelivery": 3,
 }
 _OCCUPATIONS = ("pedagang", "pemulung", "pengemudi", "nelayan")  # traders, scavengers, ...
 
@@ -45,8 +53,9 @@ def _yearly(start: date, as_of: date) -> list[tuple[date, date]]:
     return out
 
 
-def _fundings(cohort: Cohort, name: str, kind: str, periods: list[tuple[date, date]]
-              ) -> tuple[Funding, ...]:
+def _fundings(
+    cohort: Cohort, name: str, kind: str, periods: list[tuple[date, date]]
+) -> tuple[Funding, ...]:
     """One SponsoredCohortFunded per period; the budget is the BPU package month by month."""
     assert cohort.sponsor_id is not None
     out = []
@@ -54,16 +63,31 @@ def _fundings(cohort: Cohort, name: str, kind: str, periods: list[tuple[date, da
         budget, programs = 0, set[str]()
         month = lo
         while month <= hi:
-            active = tuple(p for p in ("JKK", "JKM", "JHT")
-                           if (s := cohort.since(p, lo)) is not None and s <= month)
+            active = tuple(
+                p
+                for p in ("JKK", "JKM", "JHT")
+                if (s := cohort.since(p, lo)) is not None and s <= month
+            )
             programs.update(active)
-            package = sum(a for _, a in
-                          amounts(cohort, active, ref.BPU_MIN_INCOME, month.year, month.month))
+            package = sum(
+                a for _, a in amounts(cohort, active, ref.BPU_MIN_INCOME, month.year, month.month)
+            )
             budget += package * cohort.count
             month = add_months(month, 1)
         ordered = tuple(p for p in ("JKK", "JKM", "JHT", "JP") if p in programs)
-        out.append(Funding(cohort.sponsor_id, name, kind, cohort.cohort_id, lo, hi, ordered,
-                           cohort.count, budget))
+        out.append(
+            Funding(
+                cohort.sponsor_id,
+                name,
+                kind,
+                cohort.cohort_id,
+                lo,
+                hi,
+                ordered,
+                cohort.count,
+                budget,
+            )
+        )
     return tuple(out)
 
 
@@ -76,37 +100,89 @@ def jakarta_2016(scale: float) -> ScenarioSpec:
 
     def pu(cohort_id: str, count: int, npp: str, risk: int, women: int, unit_name: str) -> Cohort:
         units = tuple(
-            Unit(f"{npp}-2015-{code}", n, "31", (Place(code, 1, districts),),
-                 (f"{unit_name}/{slug}",), slug, f"branch-{slug}")
+            Unit(
+                f"{npp}-2015-{code}",
+                n,
+                "31",
+                (Place(code, 1, districts),),
+                (f"{unit_name}/{slug}",),
+                slug,
+                f"branch-{slug}",
+            )
             for (code, (slug, districts)), n in zip(regencies, _split(count, weights), strict=True)
             if n  # at small scales Kepulauan Seribu gets nobody: no empty batch
         )
-        return Cohort(cohort_id, "PU", ("JKK", "JKM", "JHT", "JP"), (), pu_months, units,
-                      "EMPLOYER", (19, 45), women, "ump-dki", employer_npp=npp, risk_class=risk)
+        return Cohort(
+            cohort_id,
+            "PU",
+            ("JKK", "JKM", "JHT", "JP"),
+            (),
+            pu_months,
+            units,
+            "EMPLOYER",
+            (19, 45),
+            women,
+            "ump-dki",
+            employer_npp=npp,
+            risk_class=risk,
+        )
 
     n_units = _scaled(300, scale)
     homes = [regencies[i] for i, k in enumerate(_split(n_units, weights)) for _ in range(k)]
     bpu_units = tuple(
-        Unit(f"pemprov-dki-2016-{u + 1:03d}", n, "31", (Place(code, 1, districts),),
-             (f"pemprov-dki/ukpd-{u + 1:03d}",), slug, "sponsor-import")
-        for u, ((code, (slug, districts)), n) in
-        enumerate(zip(homes, _split(_scaled(250_000, scale), [1.0] * n_units), strict=True))
+        Unit(
+            f"pemprov-dki-2016-{u + 1:03d}",
+            n,
+            "31",
+            (Place(code, 1, districts),),
+            (f"pemprov-dki/ukpd-{u + 1:03d}",),
+            slug,
+            "sponsor-import",
+        )
+        for u, ((code, (slug, districts)), n) in enumerate(
+            zip(homes, _split(_scaled(250_000, scale), [1.0] * n_units), strict=True)
+        )
     )
-    bpu = Cohort("pemprov-dki-bpu-2016", "BPU", ("JKK", "JKM"), (("JHT", date(2017, 1, 1)),),
-                 (date(2016, 3, 1),), bpu_units, "SPONSOR", (19, 48), 40, "bpu-min",
-                 sponsor_id="pemprov-dki")
+    bpu = Cohort(
+        "pemprov-dki-bpu-2016",
+        "BPU",
+        ("JKK", "JKM"),
+        (("JHT", date(2017, 1, 1)),),
+        (date(2016, 3, 1),),
+        bpu_units,
+        "SPONSOR",
+        (19, 48),
+        40,
+        "bpu-min",
+        sponsor_id="pemprov-dki",
+    )
     return ScenarioSpec(
         name="jakarta-2016",
         description=jakarta_2016.__doc__ or "",
-        as_of=as_of, claim_from=date(2024, 1, 1), claim_to=date(2026, 4, 29),
-        fundings=_fundings(bpu, "Pemerintah Provinsi DKI Jakarta", "PROVINCE",
-                           _yearly(date(2016, 3, 1), as_of)),
-        cohorts=(pu("dki-sanitation-2015", _scaled(13_526, scale), "31001501", 3, 25,
-                    "dinas-lingkungan-hidup"),
-                 pu("dki-ppsu-2015", _scaled(18_000, scale), "31001502", 4, 10, "ppsu"), bpu),
-        claims={p: _scaled(n, scale) for p, n in
-                (("JHT", 34_685), ("JKK", 474), ("JKM", 239), ("JP", 54))},
-        bad=dict(JAKARTA_BAD), bad_cohort_id=bpu.cohort_id,
+        as_of=as_of,
+        claim_from=date(2024, 1, 1),
+        claim_to=date(2026, 4, 29),
+        fundings=_fundings(
+            bpu, "Pemerintah Provinsi DKI Jakarta", "PROVINCE", _yearly(date(2016, 3, 1), as_of)
+        ),
+        cohorts=(
+            pu(
+                "dki-sanitation-2015",
+                _scaled(13_526, scale),
+                "31001501",
+                3,
+                25,
+                "dinas-lingkungan-hidup",
+            ),
+            pu("dki-ppsu-2015", _scaled(18_000, scale), "31001502", 4, 10, "ppsu"),
+            bpu,
+        ),
+        claims={
+            p: _scaled(n, scale)
+            for p, n in (("JHT", 34_685), ("JKK", 474), ("JKM", 239), ("JP", 54))
+        },
+        bad=dict(JAKARTA_BAD),
+        bad_cohort_id=bpu.cohort_id,
     )
 
 
@@ -117,19 +193,38 @@ def kemensos_2024(scale: float) -> ScenarioSpec:
     units = []
     for code, n in zip(codes, counts, strict=True):
         slug, _, n_reg, n_city = ref.PROVINCES[code]
-        places = tuple(Place(f"{r:02d}", 1, 12) for r in
-                       [*range(1, n_reg + 1), *range(71, 71 + n_city)])
-        units.append(Unit(f"kemensos-2024-{code}", n, code, places, _OCCUPATIONS, slug,
-                          "sponsor-import"))
-    cohort = Cohort("kemensos-bpu-2024", "BPU", ("JKK", "JKM"), (), (date(2024, 1, 1),),
-                    tuple(u for u in units if u.count), "SPONSOR", (18, 55), 45, "bpu-min",
-                    sponsor_id="kemensos")
+        places = tuple(
+            Place(f"{r:02d}", 1, 12) for r in [*range(1, n_reg + 1), *range(71, 71 + n_city)]
+        )
+        units.append(
+            Unit(f"kemensos-2024-{code}", n, code, places, _OCCUPATIONS, slug, "sponsor-import")
+        )
+    cohort = Cohort(
+        "kemensos-bpu-2024",
+        "BPU",
+        ("JKK", "JKM"),
+        (),
+        (date(2024, 1, 1),),
+        tuple(u for u in units if u.count),
+        "SPONSOR",
+        (18, 55),
+        45,
+        "bpu-min",
+        sponsor_id="kemensos",
+    )
     # JKK ~0.2%/yr of BPU (19,921 of 9.9m, 2023) and JKM ~0.17%/yr (69,029 of ~40m): domain §10.
     return ScenarioSpec(
-        name="kemensos-2024", description=kemensos_2024.__doc__ or "", as_of=date(2025, 3, 31),
-        claim_from=date(2024, 1, 15), claim_to=date(2024, 12, 31),
-        fundings=_fundings(cohort, "Kementerian Sosial Republik Indonesia", "MINISTRY",
-                           [(date(2024, 1, 1), date(2024, 12, 31))]),
+        name="kemensos-2024",
+        description=kemensos_2024.__doc__ or "",
+        as_of=date(2025, 3, 31),
+        claim_from=date(2024, 1, 15),
+        claim_to=date(2024, 12, 31),
+        fundings=_fundings(
+            cohort,
+            "Kementerian Sosial Republik Indonesia",
+            "MINISTRY",
+            [(date(2024, 1, 1), date(2024, 12, 31))],
+        ),
         cohorts=(cohort,),
         claims={"JKK": _scaled(205, scale), "JKM": _scaled(176, scale)},
     )
@@ -147,31 +242,62 @@ def jambi_2025(scale: float) -> ScenarioSpec:
             villages.append((code, slug, district, f"15.{code}.{district:02d}.{2001 + k:04d}"))
     counts = _split(_scaled(78_000, scale), [1.0] * n_villages)
     units = tuple(
-        Unit(f"dana-desa-jambi-2025-{v + 1:04d}", n, "15", (Place(code, d, d),),
-             (f"desa/{village}",), slug, "sponsor-import")
+        Unit(
+            f"dana-desa-jambi-2025-{v + 1:04d}",
+            n,
+            "15",
+            (Place(code, d, d),),
+            (f"desa/{village}",),
+            slug,
+            "sponsor-import",
+        )
         for v, ((code, slug, d, village), n) in enumerate(zip(villages, counts, strict=True))
     )
-    cohort = Cohort("jambi-desa-2025", "BPU", ("JKK", "JKM"), (), (date(2025, 1, 1),),
-                    tuple(u for u in units if u.count), "SPONSOR", (18, 55), 35, "bpu-min",
-                    sponsor_id="dana-desa-jambi")
+    cohort = Cohort(
+        "jambi-desa-2025",
+        "BPU",
+        ("JKK", "JKM"),
+        (),
+        (date(2025, 1, 1),),
+        tuple(u for u in units if u.count),
+        "SPONSOR",
+        (18, 55),
+        35,
+        "bpu-min",
+        sponsor_id="dana-desa-jambi",
+    )
     return ScenarioSpec(
-        name="jambi-2025", description=jambi_2025.__doc__ or "", as_of=date(2026, 3, 31),
-        claim_from=date(2025, 1, 15), claim_to=date(2025, 12, 31),
-        fundings=_fundings(cohort, "Dana Desa Provinsi Jambi", "VILLAGE_FUND",
-                           [(date(2025, 1, 1), date(2025, 12, 31))]),
+        name="jambi-2025",
+        description=jambi_2025.__doc__ or "",
+        as_of=date(2026, 3, 31),
+        claim_from=date(2025, 1, 15),
+        claim_to=date(2025, 12, 31),
+        fundings=_fundings(
+            cohort,
+            "Dana Desa Provinsi Jambi",
+            "VILLAGE_FUND",
+            [(date(2025, 1, 1), date(2025, 12, 31))],
+        ),
         cohorts=(cohort,),
         claims={"JKK": _scaled(156, scale), "JKM": _scaled(135, scale)},
     )
 
 
 SCENARIOS: dict[str, Callable[[float], ScenarioSpec]] = {
-    "jakarta-2016": jakarta_2016, "kemensos-2024": kemensos_2024, "jambi-2025": jambi_2025,
+    "jakarta-2016": jakarta_2016,
+    "kemensos-2024": kemensos_2024,
+    "jambi-2025": jambi_2025,
 }
 
 
-def build_scenario(name: str, seed: int, scale: float = 1.0, *,
-                   contribution_months: int | None = None,
-                   full_history_for_pu_jht: bool | None = None) -> Scenario:
+def build_scenario(
+    name: str,
+    seed: int,
+    scale: float = 1.0,
+    *,
+    contribution_months: int | None = None,
+    full_history_for_pu_jht: bool | None = None,
+) -> Scenario:
     """The named scenario at `scale` (every count × scale, at least 1), seeded with `seed`.
 
     `contribution_months` and `full_history_for_pu_jht` trade replay time for contribution detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -39,12 +40,12 @@ class Settings:
     app_id: str = "bpjs-claims"
     topic_partitions: int = 8
     topic_replication: int = 1
+    topic_prefix: str = ""
     table_store: str = "memory://"
     data_dir: Path = Path(".local/faust")
     web_port: int = 6066
     web_host: str = "127.0.0.1"
     batch_size: int = 1000
-    batch_window_s: float = 0.2  # seconds, a duration: not money
     outbox_interval_s: float = 0.2
     db_pool_size: int = 4
     rules_overrides_file: Path | None = None
@@ -63,12 +64,12 @@ ENV_VARS: Final[Mapping[str, str]] = {
     "app_id": "CLAIMS_APP_ID",
     "topic_partitions": "TOPIC_PARTITIONS",
     "topic_replication": "TOPIC_REPLICATION",
+    "topic_prefix": "TOPIC_PREFIX",
     "table_store": "TABLE_STORE",
     "data_dir": "CLAIMS_DATA_DIR",
     "web_port": "WEB_PORT",
     "web_host": "WEB_HOST",
     "batch_size": "BATCH_SIZE",
-    "batch_window_s": "BATCH_WINDOW_SECONDS",
     "outbox_interval_s": "OUTBOX_INTERVAL_SECONDS",
     "db_pool_size": "DB_POOL_SIZE",
     "rules_overrides_file": "RULES_OVERRIDES_FILE",
@@ -94,7 +95,7 @@ def _cast(name: str, var: str, raw: str, annotation: str) -> object:
             return value
         if annotation == "float":
             number = float(raw)
-            if number <= 0:
+            if not math.isfinite(number) or number <= 0:
                 raise ValueError("must be a positive number of seconds")
             return number
     except ValueError as e:

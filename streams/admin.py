@@ -51,13 +51,13 @@ def ensure_topics(settings: Settings) -> list[str]:
         existing = set(admin.list_topics())
         wanted = [
             NewTopic(
-                spec.name,
+                settings.topic_prefix + spec.name,
                 num_partitions=settings.topic_partitions,
                 replication_factor=settings.topic_replication,
                 topic_configs=spec.config(),
             )
             for spec in TOPICS
-            if spec.name not in existing
+            if settings.topic_prefix + spec.name not in existing
         ] + [t for t in internal_topics(settings) if t.name not in existing]
         if wanted:
             # Another worker may win the race to create them: that is fine.
@@ -74,7 +74,9 @@ def delete_service_topics(settings: Settings, timeout_s: float = 60.0) -> list[s
         bootstrap_servers=settings.kafka_bootstrap_servers, client_id=f"{settings.app_id}-admin"
     )
     try:
-        names = {spec.name for spec in TOPICS} | {t.name for t in internal_topics(settings)}
+        names = {settings.topic_prefix + spec.name for spec in TOPICS} | {
+            t.name for t in internal_topics(settings)
+        }
         doomed = [t for t in admin.list_topics() if t in names]
         if doomed:
             admin.delete_topics(doomed)

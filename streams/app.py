@@ -27,6 +27,7 @@ from services.app.records import ParticipantRow, Position, SettlementRow
 from services.config import Settings
 from services.errors import InvalidEvent, ServiceError, StoreError, TransientError
 from services.rules import RuleSet
+from streams import faust_fixes
 from streams import topics as T
 from streams.codec import AvroCodec, CodecError
 from streams.outbox import relay_outbox
@@ -50,9 +51,25 @@ def as_current(event: Ev) -> None:
     faust_streams._current_event.set(weakref.ref(event))
 
 
-def batches(stream: StreamT[Any], size: int, window: float) -> AsyncIterator[Sequence[Ev]]:
-    """Batches of events, acknowledged only after the loop body for the batch has finished."""
-    return cast(Stream[Any], stream).take_events(size, window)
+async def batches(stream: StreamT[Any], size: int) -> AsyncIterator[list[Ev]]:
+    """Batches of what the consumer has already fetched (at most `size` events), acknowledged
+    only after the caller has finished with the batch.
+
+    A batch closes when it is full or when no further message is waiting, so an idle stream
+    applies each event at once and a busy one writes in large batches. (Faust's take_events
+    acknowledges a batch in a `finally`, so a batch whose processing failed would count as done.)
+    """
+    s = cast(Stream[Any], stream)
+    s.enable_acks = False  # acks are ours: after the batch's effects are durable
+    waiting = cast(Any, s.channel).queue  # the queue the consumer fills for this stream
+    batch: list[Ev] = []
+    async for event in s.events():
+        batch.append(event)
+        if len(batch) >= size or waiting.empty():
+            yield batch
+            for done in batch:
+                await s.ack(done)
+            batch = []
 
 
 def position(event: Ev) -> Position:
@@ -74,7 +91,7 @@ class Pipeline:
         self.resources = Resources(settings)
         self.topics = {
             spec.name: app.topic(
-                spec.name,
+                settings.topic_prefix + spec.name,
                 key_type=bytes,
                 value_type=bytes,
                 key_serializer="raw",
@@ -209,6 +226,7 @@ def build_app(
     registry: CollectorRegistry | None = None,
 ) -> tuple[faust.App, Pipeline]:
     """Build the worker. Tests and the CLI call this same builder."""
+    faust_fixes.install()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
@@ -265,12 +283,12 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         help="Funded periods per sponsor, read by every worker.",
     )
     handler = adjudication.ParticipantEvents(pipe.rules, pipe.settings.nik_hash_key.value)
-    batch, window = pipe.settings.batch_size, pipe.settings.batch_window_s
+    batch = pipe.settings.batch_size
 
     @app.agent(pipe.topics[T.PARTICIPANT_EVENTS.name], name="participant-events")
     async def participant_events(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in batches(stream, batch, window):
+        async for events in batches(stream, batch):
             try:
                 await apply_participant_events(events, store)
             except Exception as e:
@@ -349,7 +367,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
     @app.agent(pipe.topics[T.CLAIM_DECISIONS.name], name="decision-recorder")
     async def decision_recorder(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in batches(stream, batch, window):
+        async for events in batches(stream, batch):
             try:
                 rows = await pipe.decode_rows(events, settlement.decision_row, "decision-recorder")
                 await pipe.write("decisions", rows, store.record_decisions, "decision-recorder")
@@ -363,7 +381,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
     async def payment_results(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
         interest = settlement.interest_fn(pipe.rules)
-        async for events in batches(stream, batch, window):
+        async for events in batches(stream, batch):
             try:
                 rows = await pipe.decode_rows(
                     events, settlement.payment_result_row, "payment-results", validate=True
@@ -384,7 +402,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
     @app.agent(pipe.topics[T.DEAD_LETTERS.name], name="dead-letter-recorder")
     async def dead_letter_recorder(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in batches(stream, batch, window):
+        async for events in batches(stream, batch):
             rows = []
             for event in events:
                 pipe.metrics.events_consumed.labels(T.DEAD_LETTERS.name).inc()
@@ -421,7 +439,7 @@ def _settlement_agent(app: faust.App, pipe: Pipeline, program: str, topic_name: 
 
     async def settle(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in batches(stream, pipe.settings.batch_size, pipe.settings.batch_window_s):
+        async for events in batches(stream, pipe.settings.batch_size):
             try:
                 rows = await pipe.decode_rows(events, to_row, consumer)
                 fresh = await pipe.write(

@@ -14,6 +14,7 @@ class PaymentSimulator(ReferencePaymentService):
         super().__init__(
             settings.kafka_bootstrap_servers,
             SCHEMAS_DIR,
-            group="payment-gateway-demo",
+            group=f"{settings.app_id}-payment-gateway-demo",
             decide=realistic(seed),
+            topic_prefix=settings.topic_prefix,
         )

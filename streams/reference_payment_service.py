@@ -60,14 +60,17 @@ class ReferencePaymentService:
         *,
         group: str = "payment-gateway",
         decide: Decide = pay_on_due_date,
+        topic_prefix: str = "",
     ) -> None:
         self.bootstrap, self.group, self.decide = bootstrap, group, decide
+        self.instructions_topic = topic_prefix + INSTRUCTIONS
+        self.results_topic = topic_prefix + RESULTS
         self.instruction = load(schemas, "bpjs.payment.PaymentInstruction")
         self.result = load(schemas, "bpjs.payment.PaymentResult")
         self.instruction_header = header(self.instruction)
         self.result_header = header(self.result)
         self.paid_keys: set[str] = set()
-        self.paid = self.duplicates = 0
+        self.paid = self.failed = self.duplicates = 0
         self.last_message = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -95,7 +98,7 @@ class ReferencePaymentService:
 
     def _run(self) -> None:
         consumer = KafkaConsumer(
-            INSTRUCTIONS,
+            self.instructions_topic,
             bootstrap_servers=self.bootstrap,
             group_id=self.group,
             auto_offset_reset="earliest",
@@ -133,9 +136,14 @@ class ReferencePaymentService:
             "paid_on": paid_on,
             "failure_reason": reason,
         }
-        producer.send(RESULTS, key=ins["claim_id"].encode(), value=self.encode_result(result))
+        producer.send(
+            self.results_topic, key=ins["claim_id"].encode(), value=self.encode_result(result)
+        )
         self.paid_keys.add(key)
-        self.paid += 1
+        if status == "PAID":
+            self.paid += 1
+        else:
+            self.failed += 1
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="reference-payments", daemon=True)

@@ -61,7 +61,9 @@ def _produce(settings: Settings, events: Any, out: Produced) -> None:
     started = time.monotonic()
     try:
         for topic, key, schema, record in events:
-            producer.send(topic, key=key.encode(), value=codec.encode(schema, record))
+            producer.send(
+                settings.topic_prefix + topic, key=key.encode(), value=codec.encode(schema, record)
+            )
             out.count += 1
             out.by_schema[schema.rsplit(".", 1)[-1]] += 1
         producer.flush()
@@ -97,16 +99,16 @@ def start_workers(settings: Settings, n: int) -> list[subprocess.Popen[bytes]]:
                 "CLAIMS_DATA_DIR": str(settings.data_dir / f"worker-{i}"),
             }
         )
-        log = (log_dir / f"worker-{i}.log").open("ab")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+        with (log_dir / f"worker-{i}.log").open("ab") as log:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "streams.cli", "worker"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             )
-        )
         print(
             f"worker {i}: pid {procs[-1].pid}, metrics on "
             f"http://{settings.web_host}:{settings.web_port + i}/metrics, log .local/worker-{i}.log"
@@ -153,6 +155,7 @@ class Lag:
     """Consumer-group lag of the service on every topic it consumes."""
 
     def __init__(self, settings: Settings) -> None:
+        self.prefix = settings.topic_prefix
         # A consumer in the service's group that never subscribes: it only reads committed offsets.
         self.consumer = KafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -162,10 +165,11 @@ class Lag:
 
     def total(self) -> tuple[int, int]:
         """(messages behind, messages committed) summed over the consumed topics."""
+        prefix = self.prefix
         parts = [
-            TopicPartition(t, p)
+            TopicPartition(prefix + t, p)
             for t in INPUT_TOPICS
-            for p in (self.consumer.partitions_for_topic(t) or ())
+            for p in (self.consumer.partitions_for_topic(prefix + t) or ())
         ]
         ends = self.consumer.end_offsets(parts)
         behind = done = 0

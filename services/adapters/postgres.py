@@ -349,8 +349,9 @@ class PostgresStore:
                 "record_dead_letters",
                 self._pool.executemany(
                     'INSERT INTO dead_letters (topic, partition, "offset", key, value, error_class,'
-                    " error_message, first_seen_at, consumer) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-                    ' ON CONFLICT (topic, partition, "offset") DO NOTHING',
+                    " error_message, first_seen_at, consumer, value_sha256)"
+                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, sha256($5))"
+                    " ON CONFLICT (topic, value_sha256) DO NOTHING",
                     [
                         (
                             d.topic,

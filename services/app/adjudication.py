@@ -10,9 +10,10 @@ import base64
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.app import participant_state as ps
 from services.app.records import BatchMarkerRow, ParticipantRow, Position, SponsorFundingRow
@@ -53,6 +54,7 @@ from services.rules.claims import Claim
 from services.rules.decision import Decision
 from services.rules.reasons import ReasonCode
 
+JAKARTA = ZoneInfo("Asia/Jakarta")
 DECISION_NS = uuid.UUID("6f1c1a52-6b0e-4d7e-9a4b-2f7d0c3e8a11")
 SponsorLookup = Callable[[str], Mapping[str, Any] | None]
 
@@ -142,14 +144,17 @@ class ParticipantEvents:
             stored = state["claims"][claim_id]
             return Applied("ClaimSubmitted", None, None, (decode_stored(stored),), replayed=True)
         claim = to_claim(record)
-        if state is None:
+        if state is None or ps.already_applied(state, pos):
+            # Unknown KPJ; or a replay of a claim decided before its participant existed (a
+            # claim of a known participant is always in state["claims"]): not enrolled, again.
             decision: Decision | None = None
         else:
             coverage = to_coverage(state, sponsors)
             decision = assess(claim, coverage, prior_claims(state), self.rules)
         out = self.decision_record(record, ref, claim, decision, now)
-        if state is None:
-            return Applied("ClaimSubmitted", None, None, (out,))
+        if decision is None:
+            return Applied("ClaimSubmitted", None, None, (out,), replayed=state is not None)
+        assert state is not None  # decision is None whenever state is
         summary = {
             "program": claim.program.value,
             "event_date": claim.event_date.isoformat(),
@@ -300,7 +305,7 @@ def sponsor_funding(sponsor_id: str | None, sponsors: SponsorLookup) -> tuple[Sp
             date.fromisoformat(e),
             tuple(Program(p) for p in programs),
         )
-        for s, e, programs in found["fundings"]
+        for s, e, programs, *_cohort in found["fundings"]
     )
 
 
@@ -409,7 +414,6 @@ class SponsorChange:
     sponsor_state: dict[str, Any] | None = None
     funding: SponsorFundingRow | None = None
     batch: BatchMarkerRow | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def sponsor_change(name: str, r: Mapping[str, Any], get: Callable[[str], Any]) -> SponsorChange:
@@ -423,7 +427,10 @@ def sponsor_change(name: str, r: Mapping[str, Any], get: Callable[[str], Any]) -
     sid = r["sponsor_id"]
     current = get(sid) or {"fundings": []}
     span = [r["period_start"].isoformat(), r["period_end"].isoformat(), list(r["programs"])]
-    fundings = [f for f in current["fundings"] if f[:2] != span[:2]] + [span]
+    # One row per (cohort, period start): the same funding sent again replaces itself; another
+    # cohort of the same sponsor, or a renewal for a new period, adds to what is funded.
+    span = [*span, r["cohort_id"]]
+    fundings = [f for f in current["fundings"] if (f[0], f[3:]) != (span[0], span[3:])] + [span]
     row = SponsorFundingRow(
         sid,
         r["cohort_id"],
@@ -437,7 +444,3 @@ def sponsor_change(name: str, r: Mapping[str, Any], get: Callable[[str], Any]) -
         r["event_id"],
     )
     return SponsorChange(kind, sid, {"fundings": sorted(fundings)}, funding=row)
-
-
-JAKARTA = __import__("zoneinfo").ZoneInfo("Asia/Jakarta")
-_ = UTC

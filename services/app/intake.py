@@ -10,17 +10,19 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.errors import InvalidEvent
 from services.privacy import mask_nik
 from services.rules.identity import validate_nik
 
-KPJ = re.compile(r"^\d{11}$")
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+KPJ = re.compile(r"\d{11}")  # fullmatch: "$" would let a trailing newline through
+PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 # Anything before Indonesia's social-security era, or a century ahead, is a typo, not an event.
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 1, 1)
 
+JAKARTA = ZoneInfo("Asia/Jakarta")
 Problem = tuple[str, str, str]
 
 
@@ -33,7 +35,7 @@ def validate(name: str, record: Mapping[str, Any]) -> None:
 
 def _problems(name: str, r: Mapping[str, Any]) -> Iterator[Problem]:
     kind = name.rsplit(".", 1)[-1]
-    if "kpj" in r and not KPJ.match(r["kpj"]):
+    if "kpj" in r and not KPJ.fullmatch(r["kpj"]):
         yield "kpj", repr(r["kpj"]), "must be 11 digits"
     if "nik" in r:
         for problem in validate_nik(r["nik"], r.get("birth_date")):
@@ -86,7 +88,7 @@ def _enrolled(r: Mapping[str, Any]) -> Iterator[Problem]:
 
 
 def _contribution(r: Mapping[str, Any]) -> Iterator[Problem]:
-    if not PERIOD.match(r["period"]):
+    if not PERIOD.fullmatch(r["period"]):
         yield "period", repr(r["period"]), "must be YYYY-MM"
     for i, a in enumerate(r["amounts"]):
         if a["amount"] < 0:
@@ -97,7 +99,7 @@ def _claim(r: Mapping[str, Any]) -> Iterator[Problem]:
     if not str(r["claim_id"]).strip():
         yield "claim_id", repr(r["claim_id"]), "must not be empty"
     submitted: datetime = r["occurred_at"]
-    if r["event_date"] > submitted.date():
+    if r["event_date"] > submitted.astimezone(JAKARTA).date():  # business dates are Jakarta's
         yield "event_date", r["event_date"].isoformat(), "is after the claim was submitted"
     detail = r["detail"]
     got = _detail_program(detail)

@@ -114,7 +114,10 @@ CREATE TABLE dead_letters (
     error_message    text NOT NULL,
     first_seen_at    timestamptz NOT NULL,
     consumer         text NOT NULL,
-    UNIQUE (topic, partition, "offset")
+    value_sha256     bytea NOT NULL,
+    -- The same bad message delivered again (a replay, a redelivery) is one dead letter: the row
+    -- keeps where it was first seen.
+    UNIQUE (topic, value_sha256)
 );
 
 -- Positions applied per consumer, written in the same transaction as the state they produced.

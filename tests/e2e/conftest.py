@@ -1,0 +1,169 @@
+"""A worker per test module, with its own topics (a prefix), consumer group and database schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from kafka import KafkaProducer
+
+from services.config import Settings, load_settings
+from streams.admin import ensure_topics
+from streams.codec import AvroCodec
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Worker:
+    """A `claims worker` subprocess, started the way `claims run` starts it."""
+
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    def start(self, timeout: float = 120) -> None:
+        self.starts += 1
+        with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streams.cli", "worker"],
+                env=self.env,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"http://127.0.0.1:{self.env['WEB_PORT']}/metrics"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker exited {self.proc.returncode}:\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError(f"worker not ready after {timeout}s:\n{self.tail()}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, sig)
+        self.proc.wait(timeout=60)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.kill(signal.SIGTERM)
+
+    def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.env['WEB_PORT']}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return str(r.read().decode())
+
+    def tail(self, n: int = 60) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+
+@dataclass
+class Env:
+    settings: Settings
+    worker: Worker
+    codec: AvroCodec
+    schema: str
+    producer: KafkaProducer
+    sent: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+    def topic(self, name: str) -> str:
+        return self.settings.topic_prefix + name
+
+    def send(self, topic: str, key: str, schema: str, record: dict[str, Any]) -> None:
+        self.send_raw(topic, key, self.codec.encode(schema, record))
+
+    def send_raw(self, topic: str, key: str, value: bytes) -> None:
+        self.sent.append((topic, key, value))
+        self.producer.send(self.topic(topic), key=key.encode(), value=value)
+        self.producer.flush()
+
+    def replay(self) -> None:
+        """Send every message again, in the same order (new offsets, same bytes)."""
+        for topic, key, value in list(self.sent):
+            self.producer.send(self.topic(topic), key=key.encode(), value=value)
+        self.producer.flush()
+
+    def query(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        async def run() -> list[dict[str, Any]]:
+            conn = await asyncpg.connect(self.settings.dsn)
+            try:
+                return [dict(r) for r in await conn.fetch(sql, *args)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
+
+    def wait_for(self, what: str, check: Callable[[], bool], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting for {what}\n{self.worker.tail()}")
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    stack: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Env]:
+    run_id = uuid.uuid4().hex[:8]
+    schema = f"t_{run_id}"
+
+    async def create_schema() -> None:
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            await conn.execute(f"CREATE SCHEMA {schema}")
+        finally:
+            await conn.close()
+
+    asyncio.run(create_schema())
+    tmp = tmp_path_factory.mktemp(f"worker-{run_id}")
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        "DATABASE_URL": f"{stack.database_url}?search_path={schema}",
+        "NIK_HASH_KEY": "e2e-test-key-0123456789",
+        "TOPIC_PREFIX": f"t{run_id}.",
+        "CLAIMS_APP_ID": f"t-{run_id}",
+        "WEB_PORT": str(free_port()),
+        "CLAIMS_DATA_DIR": str(tmp / "faust"),
+        "OUTBOX_INTERVAL_SECONDS": "0.1",
+        **getattr(request.module, "WORKER_ENV", {}),
+    }
+    settings = load_settings(env)
+    ensure_topics(settings)
+    worker = Worker(env, tmp / "worker.log")
+    worker.start()
+    producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    try:
+        yield Env(settings, worker, AvroCodec.from_directory(REPO / "schemas"), schema, producer)
+    finally:
+        producer.close()
+        worker.stop()

@@ -1,0 +1,461 @@
+"""End to end through the real Kafka broker and PostgreSQL: every program, every reason code,
+dead letters, the payment loop, idempotent replay."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from streams.reference_payment_service import ReferencePaymentService
+from tests.e2e.conftest import REPO, Env
+from tests.e2e.events import (
+    PARTICIPANTS,
+    SPONSORS,
+    claim,
+    contributions,
+    ended,
+    enrolled,
+    funded,
+    jht,
+    jkk,
+    jkm,
+    jp,
+    nik,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PU_ALL = ["JHT", "JKK", "JKM", "JP"]
+PU_RATES = {"JHT": 285_000, "JKK": 44_500, "JKM": 15_000, "JP": 150_000}  # wage 5m, risk III
+WAGE = 5_000_000
+
+# claim id -> (outcome, reasons, total or None when the rules' balance arithmetic decides it)
+EXPECTED: dict[str, tuple[str, set[str], int | None]] = {
+    # medical 12.5m + land transport 0.75m + STMB 60 days (2 × 5m) + 70% × 80 × 5m + periodic 12m
+    "A1-JKK-TD": ("APPROVED", set(), 12_500_000 + 750_000 + 10_000_000 + 280_000_000 + 12_000_000),
+    "A2-JKK-DUP": ("REJECTED", {"duplicate_claim"}, 0),
+    "A3-JHT-AGE": ("REJECTED", {"age_not_reached"}, 0),
+    "A4-JP-AGE": ("REJECTED", {"age_not_reached"}, 0),
+    # JKm: lump sum 20m + periodic 12m + funeral 10m (PP 82/2019); no scholarship (< 3 years paid)
+    "B1-JKM": ("APPROVED", set(), 42_000_000),
+    "C1-JP-BPU": ("REJECTED", {"category_not_entitled"}, 0),
+    # JKK death, declared income 2m: 48 × 2m + funeral 10m + periodic 12m
+    "C2-JKK-DEATH": ("APPROVED", set(), 96_000_000 + 10_000_000 + 12_000_000),
+    "C3-JKM-AFTER-JKK": ("REJECTED", {"duplicate_claim"}, 0),
+    "D1-JHT-WAIT": ("REJECTED", {"waiting_period_not_met"}, 0),
+    "D2-JHT-RESIGN": ("APPROVED", set(), None),
+    "E1-JKK-OLD": ("REJECTED", {"claim_expired"}, 0),
+    "F1-JKK-LAPSED": ("REJECTED", {"coverage_lapsed"}, 0),
+    "G1-JHT-PARTIAL": ("REJECTED", {"minimum_membership_not_met"}, 0),
+    "X1-UNKNOWN": ("REJECTED", {"not_enrolled"}, 0),
+}
+DEAD = {"InvalidEvent": 1, "BadMarker": 1, "TruncatedMessage": 1, "UnknownParticipant": 1}
+
+
+def pu(
+    env: Env,
+    kpj: str,
+    birth: date,
+    serial: int,
+    first: date,
+    months: int,
+    female: bool = False,
+    enrolled_on: date = date(2015, 7, 1),
+) -> str:
+    person = enrolled(kpj, birth, serial, "PU", PU_ALL, WAGE, enrolled_on, female=female)
+    env.send(PARTICIPANTS, kpj, "bpjs.enrollment.ParticipantEnrolled", person)
+    for c in contributions(kpj, person["nik"], WAGE, first, months, PU_RATES):
+        env.send(PARTICIPANTS, kpj, "bpjs.contribution.ContributionPosted", c)
+    return str(person["nik"])
+
+
+def submit(env: Env, record: dict[str, Any]) -> None:
+    env.send(PARTICIPANTS, record["kpj"], "bpjs.claim.ClaimSubmitted", record)
+
+
+def publish_scenario(env: Env) -> None:
+    ev = "bpjs.enrollment"
+    # A: PU, contributions current; a total disability, a duplicate of it, claims before age.
+    a = pu(env, "31000000001", date(1985, 4, 12), 1, date(2023, 6, 1), 24)
+    submit(
+        env,
+        claim(
+            "A1-JKK-TD",
+            "31000000001",
+            a,
+            "JKK",
+            date(2025, 6, 2),
+            date(2025, 6, 20),
+            jkk(
+                "TOTAL_DISABILITY",
+                WAGE,
+                date(2025, 6, 3),
+                medical=12_500_000,
+                land=750_000,
+                days=60,
+            ),
+        ),
+    )
+    submit(
+        env,
+        claim(
+            "A2-JKK-DUP",
+            "31000000001",
+            a,
+            "JKK",
+            date(2025, 6, 2),
+            date(2025, 6, 25),
+            jkk("TOTAL_DISABILITY", WAGE, date(2025, 6, 3)),
+        ),
+    )
+    submit(
+        env,
+        claim(
+            "A3-JHT-AGE",
+            "31000000001",
+            a,
+            "JHT",
+            date(2025, 6, 30),
+            date(2025, 7, 1),
+            jht("AGE_56"),
+        ),
+    )
+    submit(
+        env,
+        claim(
+            "A4-JP-AGE", "31000000001", a, "JP", date(2025, 7, 1), date(2025, 7, 2), jp("OLD_AGE")
+        ),
+    )
+    # B: PU, dies (not at work).
+    b = pu(env, "31000000002", date(1970, 2, 1), 2, date(2023, 3, 1), 24, female=True)
+    env.send(
+        PARTICIPANTS,
+        "31000000002",
+        f"{ev}.CoverageEnded",
+        ended("31000000002", b, date(2025, 3, 10), "DIED"),
+    )
+    submit(
+        env, claim("B1-JKM", "31000000002", b, "JKM", date(2025, 3, 10), date(2025, 3, 20), jkm())
+    )
+    # C: BPU funded by a province; JP is not for BPU; JKK death excludes a JKm death.
+    env.send(
+        SPONSORS,
+        "pemprov-test",
+        f"{ev}.SponsoredCohortFunded",
+        funded("pemprov-test", date(2024, 1, 1), date(2026, 12, 31), ["JKK", "JKM"]),
+    )
+    c = enrolled(
+        "31000000003",
+        date(1990, 8, 17),
+        3,
+        "BPU",
+        ["JKK", "JKM"],
+        2_000_000,
+        date(2024, 1, 1),
+        sponsor="pemprov-test",
+    )
+    env.send(PARTICIPANTS, "31000000003", f"{ev}.ParticipantEnrolled", c)
+    submit(
+        env,
+        claim(
+            "C1-JP-BPU",
+            "31000000003",
+            c["nik"],
+            "JP",
+            date(2025, 5, 1),
+            date(2025, 5, 2),
+            jp("OLD_AGE"),
+        ),
+    )
+    submit(
+        env,
+        claim(
+            "C2-JKK-DEATH",
+            "31000000003",
+            c["nik"],
+            "JKK",
+            date(2025, 5, 5),
+            date(2025, 5, 12),
+            jkk("DEATH", 2_000_000, date(2025, 5, 6)),
+        ),
+    )
+    submit(
+        env,
+        claim(
+            "C3-JKM-AFTER-JKK",
+            "31000000003",
+            c["nik"],
+            "JKM",
+            date(2025, 5, 5),
+            date(2025, 5, 13),
+            jkm(),
+        ),
+    )
+    # D: PU resigns; too early, then after the one-month wait.
+    d = pu(env, "31000000004", date(1988, 11, 3), 4, date(2023, 1, 1), 24)
+    env.send(
+        PARTICIPANTS,
+        "31000000004",
+        f"{ev}.CoverageEnded",
+        ended("31000000004", d, date(2025, 1, 31), "RESIGNED"),
+    )
+    submit(
+        env,
+        claim(
+            "D1-JHT-WAIT",
+            "31000000004",
+            d,
+            "JHT",
+            date(2025, 1, 31),
+            date(2025, 2, 10),
+            jht("RESIGNATION", date(2025, 1, 31)),
+        ),
+    )
+    submit(
+        env,
+        claim(
+            "D2-JHT-RESIGN",
+            "31000000004",
+            d,
+            "JHT",
+            date(2025, 1, 31),
+            date(2025, 3, 15),
+            jht("RESIGNATION", date(2025, 1, 31)),
+        ),
+    )
+    # E: an accident of 2019 claimed in 2025 (JKK expires after 5 years).
+    e = pu(env, "31000000005", date(1979, 1, 20), 5, date(2017, 1, 1), 24)
+    submit(
+        env,
+        claim(
+            "E1-JKK-OLD",
+            "31000000005",
+            e,
+            "JKK",
+            date(2019, 1, 10),
+            date(2025, 6, 1),
+            jkk("RECOVERED", WAGE, date(2019, 1, 11), medical=1_000_000),
+        ),
+    )
+    # F: BPU who stopped paying at the end of 2024.
+    f = enrolled(
+        "31000000006", date(1995, 3, 9), 6, "BPU", ["JKK", "JKM"], 1_000_000, date(2023, 1, 1)
+    )
+    env.send(PARTICIPANTS, "31000000006", f"{ev}.ParticipantEnrolled", f)
+    for row in contributions(
+        "31000000006", f["nik"], 1_000_000, date(2023, 1, 1), 24, {"JKK": 10_000, "JKM": 6_800}
+    ):
+        env.send(PARTICIPANTS, "31000000006", "bpjs.contribution.ContributionPosted", row)
+    submit(
+        env,
+        claim(
+            "F1-JKK-LAPSED",
+            "31000000006",
+            f["nik"],
+            "JKK",
+            date(2025, 6, 1),
+            date(2025, 6, 5),
+            jkk("RECOVERED", 1_000_000, date(2025, 6, 2), medical=500_000),
+        ),
+    )
+    # G: five years of membership is not enough for a partial JHT withdrawal.
+    g = pu(
+        env, "31000000007", date(1983, 7, 7), 7, date(2023, 6, 1), 24, enrolled_on=date(2020, 1, 1)
+    )
+    submit(
+        env,
+        claim(
+            "G1-JHT-PARTIAL",
+            "31000000007",
+            g,
+            "JHT",
+            date(2025, 6, 1),
+            date(2025, 6, 2),
+            jht("PARTIAL_10"),
+        ),
+    )
+    # X: a KPJ nobody enrolled.
+    submit(
+        env,
+        claim(
+            "X1-UNKNOWN",
+            "31099999999",
+            nik(date(1990, 1, 1), 9),
+            "JKK",
+            date(2025, 6, 1),
+            date(2025, 6, 2),
+            jkk("RECOVERED", WAGE, date(2025, 6, 1)),
+        ),
+    )
+    # Dead letters: a NIK that is not 16 digits, bytes that are not ours, a cut-off message,
+    # and a contribution for a KPJ that was never enrolled.
+    bad = enrolled("31000000008", date(1990, 1, 1), 8, "PU", PU_ALL, WAGE, date(2020, 1, 1))
+    bad["nik"] = bad["nik"][:15]
+    env.send(PARTICIPANTS, "31000000008", f"{ev}.ParticipantEnrolled", bad)
+    env.send_raw(PARTICIPANTS, "31000000010", b"not avro at all")
+    whole = env.codec.encode(
+        f"{ev}.ParticipantEnrolled",
+        enrolled("31000000011", date(1990, 1, 1), 11, "PU", PU_ALL, WAGE, date(2020, 1, 1)),
+    )
+    env.send_raw(PARTICIPANTS, "31000000011", whole[:14])
+    stray = contributions(
+        "31000000009", nik(date(1990, 1, 1), 12), WAGE, date(2025, 1, 1), 1, PU_RATES
+    )[0]
+    env.send(PARTICIPANTS, "31000000009", "bpjs.contribution.ContributionPosted", stray)
+    # An exact redelivery of A1: the same bytes twice must not judge or settle twice.
+    topic, key, value = next(m for m in env.sent if b"A1-JKK-TD" in m[2])
+    env.send_raw(topic, key, value)
+
+
+def snapshot(env: Env) -> dict[str, Any]:
+    """The business content of every table (bookkeeping columns such as offsets left out)."""
+    return {
+        "claims": env.query(
+            "SELECT claim_id, outcome, reasons, total, payable_by, decision"
+            " FROM claims ORDER BY claim_id"
+        ),
+        "settlements": env.query(
+            "SELECT claim_id, amount, due_date, status, paid_on,"
+            " late_interest FROM settlements ORDER BY claim_id"
+        ),
+        "outbox": env.query(
+            "SELECT claim_id, idempotency_key, payload FROM payment_outbox ORDER BY claim_id"
+        ),
+        "participants": env.query(
+            "SELECT kpj, participant_ref, category, coverage FROM participants ORDER BY kpj"
+        ),
+        "dead": env.query("SELECT topic, error_class, value FROM dead_letters ORDER BY id"),
+        "payments": env.query("SELECT event_id, status FROM payment_results ORDER BY event_id"),
+    }
+
+
+def settled(env: Env) -> bool:
+    approved = sum(1 for o, _, _ in EXPECTED.values() if o == "APPROVED")
+    rows = env.query(
+        "SELECT (SELECT count(*) FROM claims) AS claims,"
+        " (SELECT count(*) FROM dead_letters) AS dead,"
+        " (SELECT count(*) FROM settlements WHERE status = 'PAID') AS paid"
+    )[0]
+    return (
+        rows["claims"] == len(EXPECTED)
+        and rows["dead"] == sum(DEAD.values())
+        and rows["paid"] == approved
+    )
+
+
+@pytest.fixture(scope="module")
+def payments(pipeline: Env) -> Any:
+    service = ReferencePaymentService(
+        pipeline.settings.kafka_bootstrap_servers,
+        REPO / "schemas",
+        group=f"{pipeline.settings.app_id}-payments",
+        topic_prefix=pipeline.settings.topic_prefix,
+    )
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def first_pass(pipeline: Env, payments: Any) -> dict[str, Any]:
+    publish_scenario(pipeline)
+    pipeline.wait_for("every claim decided, settled and paid", lambda: settled(pipeline))
+    return snapshot(pipeline)
+
+
+def test_every_claim_is_decided_with_the_expected_outcome_reasons_and_amount(
+    first_pass: dict[str, Any],
+) -> None:
+    got = {
+        r["claim_id"]: (r["outcome"], set(r["reasons"]), r["total"]) for r in first_pass["claims"]
+    }
+    assert set(got) == set(EXPECTED)
+    for claim_id, (outcome, reasons, total) in EXPECTED.items():
+        assert got[claim_id][:2] == (outcome, reasons), claim_id
+        if total is not None:
+            assert got[claim_id][2] == total, claim_id
+    assert got["D2-JHT-RESIGN"][2] > 0
+
+
+def test_approved_claims_settle_once_with_one_instruction_each_and_are_paid(
+    first_pass: dict[str, Any],
+    payments: Any,
+) -> None:
+    approved = {c: t for c, (o, _, t) in EXPECTED.items() if o == "APPROVED"}
+    settlements = {r["claim_id"]: r for r in first_pass["settlements"]}
+    assert set(settlements) == set(approved)
+    for claim_id, total in approved.items():
+        if total is not None:
+            assert settlements[claim_id]["amount"] == total
+        assert settlements[claim_id]["status"] == "PAID"
+    keys = [r["idempotency_key"] for r in first_pass["outbox"]]
+    assert sorted(keys) == sorted(f"claim:{c}" for c in approved)
+    assert payments.paid == len(approved)
+
+
+def test_statutory_due_dates_count_working_days(first_pass: dict[str, Any]) -> None:
+    due = {r["claim_id"]: r["due_date"] for r in first_pass["settlements"]}
+    # JKm: 3 working days after Thu 20 Mar 2025 -> Tue 25 Mar (weekend skipped).
+    assert due["B1-JKM"] == date(2025, 3, 25)
+    # JKK: 7 working days after Fri 20 Jun 2025, skipping the weekends and Fri 27 Jun (Islamic
+    # New Year 1447 H, a national holiday) -> Wed 2 Jul.
+    assert due["A1-JKK-TD"] == date(2025, 7, 2)
+
+
+def test_bad_events_end_in_the_dead_letter_table_with_their_error(
+    first_pass: dict[str, Any],
+) -> None:
+    found: dict[str, int] = {}
+    for row in first_pass["dead"]:
+        found[row["error_class"]] = found.get(row["error_class"], 0) + 1
+    assert found == DEAD
+
+
+def test_no_clear_nik_is_stored_or_logged(pipeline: Env, first_pass: dict[str, Any]) -> None:
+    clear = [nik(date(1985, 4, 12), 1), nik(date(1970, 2, 1), 2, female=True)]
+    dump = repr({k: v for k, v in first_pass.items() if k != "dead"})
+    log = pipeline.worker.log.read_text(errors="replace")
+    for n in clear:
+        assert n not in dump
+        assert n not in log
+
+
+def test_replaying_the_same_input_changes_nothing(
+    pipeline: Env, first_pass: dict[str, Any]
+) -> None:
+    before = pipeline.query("SELECT count(*) AS n FROM processed_offsets")[0]["n"]
+    pipeline.replay()
+    # The replay is done when the worker has caught up past the replayed messages.
+    pipeline.wait_for("the replay to be consumed", lambda: _consumed_all(pipeline))
+    assert pipeline.query("SELECT count(*) AS n FROM processed_offsets")[0]["n"] >= before
+    assert snapshot(pipeline) == first_pass
+
+
+def _consumed_all(env: Env) -> bool:
+    from kafka import KafkaConsumer
+    from kafka.structs import TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=env.settings.kafka_bootstrap_servers,
+        group_id=env.settings.app_id,
+        enable_auto_commit=False,
+    )
+    try:
+        behind = 0
+        for name in (
+            "bpjs.participant-events.v1",
+            "bpjs.claim-decisions.v1",
+            "bpjs.claims.approved.jkk.v1",
+            "bpjs.dead-letters.v1",
+        ):
+            parts = [
+                TopicPartition(env.topic(name), p)
+                for p in consumer.partitions_for_topic(env.topic(name)) or ()
+            ]
+            ends = consumer.end_offsets(parts)
+            behind += sum(ends[tp] - (consumer.committed(tp) or 0) for tp in parts)
+        return behind == 0
+    finally:
+        consumer.close()

@@ -1,0 +1,159 @@
+"""The reference payment service speaks the codec's wire format and pays each key once."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from app_events import INSTRUCTION, RESULT, SCHEMAS, fixture
+from fastavro import parse_schema
+from fastavro._schema_common import UnknownType
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+from streams.codec import AvroCodec
+from streams.reference_payment_service import (
+    MARKER,
+    RESULTS,
+    ReferencePaymentService,
+    header,
+    load,
+    pay_on_due_date,
+    realistic,
+)
+
+
+class FakeProducer:
+    """Stands in for KafkaProducer: records what was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+
+    def send(self, topic: str, *, key: bytes, value: bytes) -> None:
+        self.sent.append((topic, key, value))
+
+
+def independent_header(name: str) -> bytes:
+    """C3 01 + little-endian CRC-64-AVRO of the canonical form, with every named type inlined."""
+    named: dict[str, Any] = {}
+    pending = sorted(SCHEMAS.glob("bpjs.*.avsc"))
+    while pending:  # parse each file once its references are known
+        left = []
+        for path in pending:
+            try:
+                parse_schema(json.loads(path.read_text(encoding="utf-8")), named_schemas=named)
+            except UnknownType:
+                left.append(path)
+        assert len(left) < len(pending), f"unresolvable schemas: {left}"
+        pending = left
+    schema = json.loads((SCHEMAS / f"{name}.avsc").read_text(encoding="utf-8"))
+    expanded = parse_schema(schema, named_schemas=dict(named), expand=True)
+    canonical = to_parsing_canonical_form(expanded)
+    return b"\xc3\x01" + bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))
+
+
+@pytest.fixture(scope="module")
+def service() -> ReferencePaymentService:
+    return ReferencePaymentService("127.0.0.1:1", SCHEMAS)
+
+
+@pytest.mark.parametrize("name", [INSTRUCTION, RESULT])
+def test_the_header_is_the_codecs_single_object_header(name: str, avro: AvroCodec) -> None:
+    expected = independent_header(name)
+    assert header(load(SCHEMAS, name)) == expected
+    assert avro.encode(name, fixture(name))[:10] == expected
+    assert expected[:2] == MARKER
+
+
+def test_an_instruction_from_the_codec_decodes(
+    service: ReferencePaymentService, avro: AvroCodec
+) -> None:
+    instruction = fixture(INSTRUCTION)
+    assert service.decode(avro.encode(INSTRUCTION, instruction)) == instruction
+
+
+def test_anything_but_an_instruction_is_refused(
+    service: ReferencePaymentService, avro: AvroCodec
+) -> None:
+    with pytest.raises(ValueError, match="not a PaymentInstruction"):
+        service.decode(avro.encode(RESULT, fixture(RESULT)))
+
+
+def test_a_result_it_encodes_decodes_with_the_codec(
+    service: ReferencePaymentService, avro: AvroCodec
+) -> None:
+    result = fixture(RESULT)
+    decoded = avro.decode(service.encode_result(result))
+    assert (decoded.name, decoded.record) == (RESULT, result)
+
+
+def test_an_instruction_is_paid_once_however_often_it_is_delivered(avro: AvroCodec) -> None:
+    service = ReferencePaymentService("127.0.0.1:1", SCHEMAS)
+    producer = FakeProducer()
+    instruction = fixture(INSTRUCTION)
+    for _ in range(3):
+        service._handle(producer, instruction)  # type: ignore[arg-type]
+    assert (service.paid, service.duplicates) == (1, 2)
+    ((topic, key, value),) = producer.sent
+    assert (topic, key) == (RESULTS, b"KLM-JKK-2025-000123")
+    result = avro.decode(value).record
+    assert result["idempotency_key"] == instruction["idempotency_key"]
+    assert result["instruction_id"] == instruction["instruction_id"]
+    assert (result["status"], result["paid_on"], result["failure_reason"]) == (
+        "PAID",
+        instruction["due_date"],
+        None,
+    )
+
+
+def test_results_go_to_the_prefixed_topic_when_a_prefix_is_set() -> None:
+    service = ReferencePaymentService("127.0.0.1:1", SCHEMAS, topic_prefix="run-7.")
+    producer = FakeProducer()
+    service._handle(producer, fixture(INSTRUCTION))  # type: ignore[arg-type]
+    assert producer.sent[0][0] == "run-7." + RESULTS
+    assert service.instructions_topic == "run-7.bpjs.payment-instructions.v1"
+
+
+def test_another_idempotency_key_is_paid_again(avro: AvroCodec) -> None:
+    service = ReferencePaymentService("127.0.0.1:1", SCHEMAS)
+    producer = FakeProducer()
+    service._handle(producer, fixture(INSTRUCTION))  # type: ignore[arg-type]
+    service._handle(producer, fixture(INSTRUCTION, idempotency_key="other"))  # type: ignore[arg-type]
+    assert service.paid == 2 and len(producer.sent) == 2
+    ids = {avro.decode(v).record["event_id"] for _, _, v in producer.sent}
+    assert len(ids) == 2
+
+
+def test_a_failed_payment_reports_its_reason(avro: AvroCodec) -> None:
+    service = ReferencePaymentService(
+        "127.0.0.1:1", SCHEMAS, decide=lambda _: ("FAILED", None, "account closed")
+    )
+    producer = FakeProducer()
+    service._handle(producer, fixture(INSTRUCTION))  # type: ignore[arg-type]
+    result = avro.decode(producer.sent[0][2]).record
+    assert (result["status"], result["paid_on"], result["failure_reason"]) == (
+        "FAILED",
+        None,
+        "account closed",
+    )
+
+
+def test_the_default_pays_on_the_due_date() -> None:
+    assert pay_on_due_date({"due_date": date(2025, 6, 19)}) == ("PAID", date(2025, 6, 19), None)
+
+
+def test_the_realistic_payer_is_deterministic_and_mostly_on_time() -> None:
+    due = date(2025, 6, 19)
+    one = [realistic(7)({"due_date": due}) for _ in range(1)]
+    decide_a, decide_b = realistic(7), realistic(7)
+    a = [decide_a({"due_date": due}) for _ in range(400)]
+    b = [decide_b({"due_date": due}) for _ in range(400)]
+    assert a == b and one[0] == a[0]
+    on_time = sum(1 for status, paid, _ in a if status == "PAID" and paid == due)
+    assert on_time > 300
+    for status, paid, reason in a:
+        if status == "PAID":
+            assert paid is not None and due <= paid <= due + timedelta(days=5) and reason is None
+        else:
+            assert (paid, reason) == (None, "account closed")

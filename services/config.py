@@ -46,6 +46,7 @@ class Settings:
     web_port: int = 6066
     web_host: str = "127.0.0.1"
     batch_size: int = 1000
+    batch_linger_s: float = 0.02  # seconds a small batch waits for more events
     outbox_interval_s: float = 0.2
     db_pool_size: int = 4
     rules_overrides_file: Path | None = None
@@ -70,6 +71,7 @@ ENV_VARS: Final[Mapping[str, str]] = {
     "web_port": "WEB_PORT",
     "web_host": "WEB_HOST",
     "batch_size": "BATCH_SIZE",
+    "batch_linger_s": "BATCH_LINGER_SECONDS",
     "outbox_interval_s": "OUTBOX_INTERVAL_SECONDS",
     "db_pool_size": "DB_POOL_SIZE",
     "rules_overrides_file": "RULES_OVERRIDES_FILE",

@@ -31,6 +31,7 @@ from streams import faust_fixes
 from streams import topics as T
 from streams.codec import AvroCodec, CodecError
 from streams.outbox import relay_outbox
+from streams.positions import Positions
 from streams.resources import Resources
 
 log = logging.getLogger(__name__)
@@ -51,22 +52,34 @@ def as_current(event: Ev) -> None:
     faust_streams._current_event.set(weakref.ref(event))
 
 
-async def batches(stream: StreamT[Any], size: int) -> AsyncIterator[list[Ev]]:
-    """Batches of what the consumer has already fetched (at most `size` events), acknowledged
-    only after the caller has finished with the batch.
+async def batches(
+    stream: StreamT[Any], size: int, linger: float, positions: Positions
+) -> AsyncIterator[list[Ev]]:
+    """Batches of what the consumer has already fetched (at most `size` events), in offset order
+    per partition, acknowledged and recorded as processed only after the caller has finished with
+    the batch (its effects durable).
 
-    A batch closes when it is full or when no further message is waiting, so an idle stream
-    applies each event at once and a busy one writes in large batches. (Faust's take_events
-    acknowledges a batch in a `finally`, so a batch whose processing failed would count as done.)
+    A batch closes when it is full, or when no further message is waiting even after `linger`
+    seconds: the consumer feeds the stream one message at a time on the same event loop, so
+    without the linger a busy stream would still see an empty queue after almost every event and
+    pay a database commit per event. (Faust's take_events acknowledges its batch in a `finally`,
+    so a failed batch would count as done.) `positions` skips what was already processed and
+    seeks back over anything the consumer skipped (see streams/positions.py).
     """
     s = cast(Stream[Any], stream)
     s.enable_acks = False  # acks are ours: after the batch's effects are durable
     waiting = cast(Any, s.channel).queue  # the queue the consumer fills for this stream
     batch: list[Ev] = []
     async for event in s.events():
-        batch.append(event)
-        if len(batch) >= size or waiting.empty():
+        if await positions.admit(event):
+            batch.append(event)
+        else:
+            await s.ack(event)
+        if batch and len(batch) < size and waiting.empty():
+            await asyncio.sleep(linger)  # lets the consumer fill the queue
+        if batch and (len(batch) >= size or waiting.empty()):
             yield batch
+            await positions.record(batch)
             for done in batch:
                 await s.ack(done)
             batch = []
@@ -89,6 +102,7 @@ class Pipeline:
         self.metrics = metrics
         self.codec = AvroCodec.from_directory(SCHEMAS_DIR)
         self.resources = Resources(settings)
+        self.trackers: list[Positions] = []
         self.topics = {
             spec.name: app.topic(
                 settings.topic_prefix + spec.name,
@@ -208,6 +222,16 @@ class Pipeline:
         await asyncio.gather(*pending)
         return rows
 
+    async def flush(self) -> None:
+        """Wait until everything handed to the producer (table changelogs too) is acknowledged."""
+        await self.app.producer.flush()
+
+    def track(self, consumer: str, store: PostgresStore) -> Positions:
+        """The position tracker of one agent (its processed offsets live in PostgreSQL)."""
+        tracked = Positions(consumer, store, self.app)
+        self.trackers.append(tracked)
+        return tracked
+
     def fatal(self, where: str, error: BaseException) -> NoReturn:
         """Stop the worker without acknowledging the batch: it is replayed after the restart.
 
@@ -283,12 +307,13 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         help="Funded periods per sponsor, read by every worker.",
     )
     handler = adjudication.ParticipantEvents(pipe.rules, pipe.settings.nik_hash_key.value)
-    batch = pipe.settings.batch_size
+    batch, linger = pipe.settings.batch_size, pipe.settings.batch_linger_s
 
     @app.agent(pipe.topics[T.PARTICIPANT_EVENTS.name], name="participant-events")
     async def participant_events(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in batches(stream, batch):
+        tracked = pipe.track("participant-events", store)
+        async for events in batches(stream, batch, linger, tracked):
             try:
                 await apply_participant_events(events, store)
             except Exception as e:
@@ -324,16 +349,22 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
                 rows.append((event, result.row))
             pipe.metrics.events_applied.labels(result.kind).inc()
             for decision in result.decisions:
-                pending.extend(await _publish_decision(pipe, decision))
+                pending.extend(await _publish_decision(pipe, decision, event.message.timestamp))
         await pipe.write("participants", rows, store.save_participants, "participant-events")
         await asyncio.gather(*pending)
+        # The table's changelog writes are sent in the background: make them durable before the
+        # batch counts as processed.
+        await pipe.flush()
 
     @app.agent(pipe.topics[T.SPONSOR_EVENTS.name], name="sponsor-events")
     async def sponsor_events(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for event in stream.events():
+        tracked = pipe.track("sponsor-events", store)
+        async for events in batches(stream, batch, linger, tracked):
             try:
-                await apply_sponsor_event(event, store)
+                for event in events:
+                    await apply_sponsor_event(event, store)
+                await pipe.flush()
             except Exception as e:
                 pipe.fatal("sponsor-events", e)
 
@@ -347,6 +378,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
             await (await pipe.dead_letter(event, e, "sponsor-events"))
             return
         if change.sponsor_state is not None:
+            as_current(event)
             sponsors[change.sponsor_id] = change.sponsor_state
         if change.funding is not None:
             await pipe.write(
@@ -367,7 +399,8 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
     @app.agent(pipe.topics[T.CLAIM_DECISIONS.name], name="decision-recorder")
     async def decision_recorder(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in batches(stream, batch):
+        tracked = pipe.track("decision-recorder", store)
+        async for events in batches(stream, batch, linger, tracked):
             try:
                 rows = await pipe.decode_rows(events, settlement.decision_row, "decision-recorder")
                 await pipe.write("decisions", rows, store.record_decisions, "decision-recorder")
@@ -380,8 +413,9 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
     @app.agent(pipe.topics[T.PAYMENT_RESULTS.name], name="payment-results")
     async def payment_results(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
+        tracked = pipe.track("payment-results", store)
         interest = settlement.interest_fn(pipe.rules)
-        async for events in batches(stream, batch):
+        async for events in batches(stream, batch, linger, tracked):
             try:
                 rows = await pipe.decode_rows(
                     events, settlement.payment_result_row, "payment-results", validate=True
@@ -402,7 +436,8 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
     @app.agent(pipe.topics[T.DEAD_LETTERS.name], name="dead-letter-recorder")
     async def dead_letter_recorder(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in batches(stream, batch):
+        tracked = pipe.track("dead-letter-recorder", store)
+        async for events in batches(stream, batch, linger, tracked):
             rows = []
             for event in events:
                 pipe.metrics.events_consumed.labels(T.DEAD_LETTERS.name).inc()
@@ -414,6 +449,11 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
                 await pipe._retrying("dead_letters", rows, store.record_dead_letters)
             except Exception as e:
                 pipe.fatal("dead-letter-recorder", e)
+
+    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]  # faust's decorator is untyped
+    async def redeliver_dropped() -> None:
+        for tracked in pipe.trackers:
+            await tracked.watch()
 
     async def send_instruction(claim_id: str, payload: bytes) -> Awaitable[Any]:
         return await pipe.send(T.PAYMENT_INSTRUCTIONS.name, claim_id, payload)
@@ -439,7 +479,9 @@ def _settlement_agent(app: faust.App, pipe: Pipeline, program: str, topic_name: 
 
     async def settle(stream: StreamT[Any]) -> None:
         store = await pipe.resources.store()
-        async for events in batches(stream, pipe.settings.batch_size):
+        tracked = pipe.track(consumer, store)
+        size, linger = pipe.settings.batch_size, pipe.settings.batch_linger_s
+        async for events in batches(stream, size, linger, tracked):
             try:
                 rows = await pipe.decode_rows(events, to_row, consumer)
                 fresh = await pipe.write(
@@ -467,14 +509,17 @@ def _settlement_agent(app: faust.App, pipe: Pipeline, program: str, topic_name: 
     app.agent(pipe.topics[topic_name], name=consumer)(settle)
 
 
-async def _publish_decision(pipe: Pipeline, decision: dict[str, Any]) -> Sequence[Awaitable[Any]]:
+async def _publish_decision(
+    pipe: Pipeline, decision: dict[str, Any], produced_at: float
+) -> Sequence[Awaitable[Any]]:
     """Every decision goes to the decisions topic; approved ones also to their program's topic."""
     program, outcome = decision["program"], decision["outcome"]
     pipe.metrics.decisions.labels(program, outcome).inc()
     for reason in decision["reasons"]:
         pipe.metrics.rejections.labels(program, reason).inc()
-    lag = (datetime.now(UTC) - decision["submitted_at"]).total_seconds()
-    pipe.metrics.decision_latency.labels(program).observe(max(lag, 0.0))
+    # From the claim reaching Kafka (its message timestamp) to now: the service's own latency,
+    # whatever the claim's business date.
+    pipe.metrics.decision_latency.labels(program).observe(max(time.time() - produced_at, 0.0))
     payload = pipe.codec.encode(T.CLAIM_DECIDED, decision)
     sent = [await pipe.send(T.CLAIM_DECISIONS.name, decision["claim_id"], payload)]
     if outcome == "APPROVED":

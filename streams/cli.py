@@ -47,7 +47,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings(local_default_key=True)
     return asyncio.run(
-        run_scenario(settings, args.scenario, args.seed, args.scale, args.workers, args.fresh)
+        run_scenario(
+            settings,
+            args.scenario,
+            args.seed,
+            args.scale,
+            args.workers,
+            args.fresh,
+            args.contribution_months,
+        )
     )
 
 
@@ -105,6 +113,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=2016, help="makes the scenario deterministic")
     r.add_argument("--scale", type=float, default=1.0, help="shrink every count (0 < scale <= 1)")
     r.add_argument("--workers", type=int, default=1, help="worker processes to start")
+    r.add_argument(
+        "--contribution-months",
+        type=int,
+        default=None,
+        help="months of contributions replayed per claimant (default: the scenario's)",
+    )
     r.add_argument(
         "--fresh",
         action="store_true",

@@ -18,32 +18,38 @@ consumer in this service is idempotent.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import Any
 
 from faust.transport.consumer import Consumer
 
+log = logging.getLogger(__name__)
 _original_init = Consumer.__init__
 _original_new_offset = Consumer._new_offset
 
 
 class FirstFetched(defaultdict[Any, int | None]):
-    """Faust's read positions, remembering the first offset fetched per partition since a seek."""
+    """Faust's read positions, also remembering per partition the first and the last offset the
+    fetch loop handed on since the last seek (seeks come through `update`, fetches through
+    item assignment)."""
 
     def __init__(self) -> None:
         super().__init__(lambda: None)
         self.first: dict[Any, int] = {}
+        self.fetched: dict[Any, int] = {}
 
     def __setitem__(self, tp: Any, offset: int | None) -> None:
-        if offset is None:
-            self.first.pop(tp, None)
-        elif self.get(tp) is None:
+        if offset is not None:
             self.first.setdefault(tp, offset)
+            self.fetched[tp] = offset
         super().__setitem__(tp, offset)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         for tp, offset in dict(*args, **kwargs).items():
-            self[tp] = offset
+            self.first.pop(tp, None)
+            self.fetched.pop(tp, None)
+            super().__setitem__(tp, offset)
 
 
 def contiguous_from_start(consumer: Any, tp: Any) -> bool:

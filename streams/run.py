@@ -207,7 +207,13 @@ async def reset(settings: Settings) -> None:
 
 
 async def run_scenario(
-    settings: Settings, name: str, seed: int, scale: float, workers: int, fresh: bool = False
+    settings: Settings,
+    name: str,
+    seed: int,
+    scale: float,
+    workers: int,
+    fresh: bool = False,
+    contribution_months: int | None = None,
 ) -> int:
     print(f"Kafka {settings.kafka_bootstrap_servers}; PostgreSQL {settings.dsn.split('@')[-1]}")
     if fresh:
@@ -215,7 +221,7 @@ async def run_scenario(
     ensure_topics(settings)
     store = await PostgresStore.connect(settings.dsn, size=2)
     await store.migrate()
-    scenario = build_scenario(name, seed=seed, scale=scale)
+    scenario = build_scenario(name, seed=seed, scale=scale, contribution_months=contribution_months)
     procs = start_workers(settings, workers)
     # SIGTERM (e.g. from a CI timeout) must still stop the workers in `finally`.
     signal.signal(signal.SIGTERM, _interrupt)

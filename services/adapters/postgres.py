@@ -236,6 +236,31 @@ class PostgresStore:
             await _record_positions(conn, consumer, [r.position for r in rows])
             return [r.claim_id for r in fresh]
 
+    async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]:
+        """The last offset `consumer` durably processed, per partition of `topic`."""
+        rows = await _guard(
+            "processed_offsets",
+            self._pool.fetch(
+                'SELECT partition, "offset" FROM processed_offsets'
+                " WHERE consumer = $1 AND topic = $2",
+                consumer,
+                topic,
+            ),
+        )
+        return {int(r["partition"]): int(r["offset"]) for r in rows}
+
+    async def record_positions(self, consumer: str, positions: dict[tuple[str, int], int]) -> None:
+        """Record the last offset processed per (topic, partition); positions never go back."""
+        async with self._pool.acquire() as conn:
+            await _guard(
+                "record_positions",
+                _record_positions(
+                    conn,
+                    consumer,
+                    [Position(t, p, o) for (t, p), o in positions.items()],
+                ),
+            )
+
     async def processed_offset(self, consumer: str, topic: str, partition: int) -> int | None:
         value = await _guard(
             "processed_offset",

@@ -34,6 +34,11 @@ async def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     pipe.resources._ready.set()
     monkeypatch.setattr(pipe, "send", producer.send)
 
+    async def flushed() -> None:  # the recording producer has nothing in flight
+        return None
+
+    monkeypatch.setattr(pipe, "flush", flushed)
+
     def stop(where: str, error: BaseException) -> None:
         fatal.append((where, error))
         raise Fatal(where) from error

@@ -68,6 +68,19 @@ class MemoryStore:
         if errors:
             raise errors.pop(0)
 
+    positions: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+    async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]:
+        # Nothing processed yet means "start at offset 0" (test_context numbers from 0).
+        floor = {partition: -1 for partition in range(8)}
+        recorded = {p: o for (c, t, p), o in self.positions.items() if (c, t) == (consumer, topic)}
+        return {**floor, **recorded}
+
+    async def record_positions(self, consumer: str, positions: dict[tuple[str, int], int]) -> None:
+        for (topic, partition), offset in positions.items():
+            key = (consumer, topic, partition)
+            self.positions[key] = max(self.positions.get(key, -1), offset)
+
     async def save_participants(self, rows: Sequence[ParticipantRow]) -> None:
         self._maybe_fail("save_participants")
         self.participants.extend(rows)

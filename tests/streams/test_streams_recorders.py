@@ -148,7 +148,7 @@ async def test_a_failure_outside_the_error_policy_stops_the_worker_unacknowledge
         async with agent.test_context() as a:
             await a.put(codec.encode(DECIDED, fixture(codec, DECIDED)), key=b"K")
             await eventually(lambda: bool(worker.fatal))
-            await a.put(codec.encode(DECIDED, fixture(codec, DECIDED)), key=b"K")
+            raise Fatal("the agent stopped")  # a real worker exits here (os._exit), unacked
     (where, error), *_ = worker.fatal
     assert where == "decision-recorder" and isinstance(error, RuntimeError)
 

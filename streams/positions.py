@@ -1,0 +1,103 @@
+"""Our own record of what each agent has durably processed, so no message is ever skipped.
+
+faust-streaming can drop a fetched message during a rebalance and still move on (and, without
+`faust_fixes`, commit past it). We do not rely on its bookkeeping for correctness: every agent
+records, after a batch's effects are durable, the last offset it processed per partition in
+PostgreSQL (`processed_offsets`, the tracking-table pattern). Each event is then checked against
+the offset we expect next on its partition:
+
+- lower: already processed and durable (a redelivery after a rebalance): acknowledged, skipped;
+- higher: messages were skipped: the partition is sought back to the expected offset and the
+  out-of-order events are dropped until it arrives, so events are always applied in order;
+- a partition whose expected offset stays below its high-water mark with no event arriving (a
+  dropped last message) is sought back by `Positions.watch`.
+
+Before anything is recorded for a partition, the expected offset is the start of its log, so a
+new consumer begins with the first message. Redelivery is harmless: every consumer here is
+idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+STALL_SECONDS = 10.0
+
+
+class PositionStore(Protocol):
+    async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]: ...
+
+    async def record_positions(
+        self, consumer: str, positions: dict[tuple[str, int], int]
+    ) -> None: ...
+
+
+class Positions:
+    """Expected next offsets of one agent's partitions, backed by PostgreSQL."""
+
+    def __init__(self, consumer_name: str, store: PositionStore, app: Any) -> None:
+        self.name = consumer_name
+        self.store = store
+        self.app = app
+        self.next: dict[Any, int] = {}  # next offset to take into a batch, per partition
+        self.seen_at: dict[Any, float] = {}
+        self.seeks = 0
+
+    async def expected(self, tp: Any) -> int:
+        if tp not in self.next:
+            recorded = await self.store.processed_offsets(self.name, tp.topic)
+            if tp.partition in recorded:
+                self.next[tp] = recorded[tp.partition] + 1
+            else:
+                earliest = await self.app.consumer.earliest_offsets(tp)
+                self.next[tp] = int(earliest.get(tp, 0) or 0)
+        return self.next[tp]
+
+    async def admit(self, event: Any) -> bool:
+        """Whether to take `event` into the batch (otherwise it is acknowledged and skipped)."""
+        tp, offset = event.message.tp, event.message.offset
+        self.seen_at[tp] = time.monotonic()
+        expected = await self.expected(tp)
+        if offset == expected:
+            self.next[tp] = offset + 1
+            return True
+        if offset > expected:
+            await self.seek(tp, expected, f"expected {expected}, got {offset}")
+        return False
+
+    async def seek(self, tp: Any, offset: int, why: str) -> None:
+        log.warning(
+            "%s: seeking %s[%s] back to %s (%s)", self.name, tp.topic, tp.partition, offset, why
+        )
+        consumer = self.app.consumer
+        await consumer._seek(tp, offset)
+        # Faust's read position: a seek (through update), so refetched offsets are not filtered.
+        consumer._read_offset.update({tp: offset if offset else None})
+        self.seen_at[tp] = time.monotonic()
+        self.seeks += 1
+
+    async def record(self, events: list[Any]) -> None:
+        """After the batch's effects are durable: remember how far each partition got."""
+        last: dict[tuple[str, int], int] = {}
+        for e in events:
+            key = (e.message.topic, e.message.partition)
+            last[key] = max(last.get(key, -1), e.message.offset)
+        if last:
+            await self.store.record_positions(self.name, last)
+
+    async def watch(self) -> None:
+        """Seek back partitions that have fallen silent below their high-water mark."""
+        consumer = self.app.consumer
+        assigned = consumer.assignment()
+        now = time.monotonic()
+        for tp, expected in list(self.next.items()):
+            if tp not in assigned:
+                self.next.pop(tp, None)  # revoked: re-read our position when it comes back
+                continue
+            quiet = now - self.seen_at.get(tp, now) > STALL_SECONDS
+            if quiet and expected < consumer.highwater(tp):
+                await self.seek(tp, expected, "silent below the high-water mark")

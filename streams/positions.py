@@ -45,6 +45,7 @@ class Positions:
         self.app = app
         self.next: dict[Any, int] = {}  # next offset to take into a batch, per partition
         self.seen_at: dict[Any, float] = {}
+        self.sought_at: dict[Any, float] = {}
         self.seeks = 0
 
     async def expected(self, tp: Any) -> int:
@@ -65,19 +66,24 @@ class Positions:
         if offset == expected:
             self.next[tp] = offset + 1
             return True
-        if offset > expected:
+        if offset > expected and not self._seek_pending(tp):
             await self.seek(tp, expected, f"expected {expected}, got {offset}")
         return False
+
+    def _seek_pending(self, tp: Any) -> bool:
+        """A seek was issued recently: events fetched before it are still draining."""
+        return time.monotonic() - self.sought_at.get(tp, 0.0) < STALL_SECONDS
 
     async def seek(self, tp: Any, offset: int, why: str) -> None:
         log.warning(
             "%s: seeking %s[%s] back to %s (%s)", self.name, tp.topic, tp.partition, offset, why
         )
         consumer = self.app.consumer
-        await consumer._seek(tp, offset)
-        # Faust's read position: a seek (through update), so refetched offsets are not filtered.
-        consumer._read_offset.update({tp: offset if offset else None})
-        self.seen_at[tp] = time.monotonic()
+        # Faust's seek also resets its read position, so refetched offsets are not filtered out
+        # as already read. Events fetched before the seek still drain first: `admit` skips them
+        # without seeking again (a seek per stale event would restart the fetch every time).
+        await consumer.seek(tp, offset)
+        self.seen_at[tp] = self.sought_at[tp] = time.monotonic()
         self.seeks += 1
 
     async def record(self, events: list[Any]) -> None:

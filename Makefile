@@ -13,6 +13,8 @@ SEED        ?= 2016
 # 0.1 = a 10% sample of every cohort and claim count (about 2 minutes on 2 cores); SCALE=1 is the
 # full Jakarta population (about 1.25 million events, about 20 minutes at today's throughput).
 SCALE       ?= 0.1
+# Months of contributions replayed per claimant (JP and PU JHT claimants get their full history).
+MONTHS      ?= 6
 
 .PHONY: help
 help: ## Show this help
@@ -38,7 +40,7 @@ down: ## Stop the local Kafka + PostgreSQL
 .PHONY: run
 run: up ## Main job: start workers, replay the realistic scenario through Kafka into PostgreSQL, print a summary
 	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
-	$(VENV)/bin/claims run --fresh --scenario $(SCENARIO) --seed $(SEED) --scale $(SCALE)
+	$(VENV)/bin/claims run --fresh --scenario $(SCENARIO) --seed $(SEED) --scale $(SCALE) --contribution-months $(MONTHS)
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict and the import contracts

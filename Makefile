@@ -11,7 +11,7 @@ STACK       := deploy/local/stack
 SCENARIO    ?= jakarta-2016
 SEED        ?= 2016
 # 0.1 = a 10% sample of every cohort and claim count (about 2 minutes on 2 cores); SCALE=1 is the
-# full Jakarta population (about 1.25 million events, about 20 minutes at today's throughput).
+# full Jakarta population (about 1.25 million events; an estimated 20 minutes at the measured rate).
 SCALE       ?= 0.1
 # Months of contributions replayed per claimant (JP and PU JHT claimants get their full history).
 MONTHS      ?= 6

@@ -18,13 +18,11 @@ consumer in this service is idempotent.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from typing import Any
 
 from faust.transport.consumer import Consumer
 
-log = logging.getLogger(__name__)
 _original_init = Consumer.__init__
 _original_new_offset = Consumer._new_offset
 

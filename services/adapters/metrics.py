@@ -116,15 +116,3 @@ class Metrics:
             ["program"],
             registry=registry,
         )
-        self.consumer_lag = Gauge(
-            "claims_consumer_lag_messages",
-            "Messages behind the log end, per topic and partition.",
-            ["topic", "partition"],
-            registry=registry,
-        )
-        self.deadline = Gauge(
-            "claims_deadline_claims",
-            "Unpaid settlements by deadline state (due_soon, overdue).",
-            ["program", "state"],
-            registry=registry,
-        )

@@ -261,19 +261,6 @@ class PostgresStore:
                 ),
             )
 
-    async def processed_offset(self, consumer: str, topic: str, partition: int) -> int | None:
-        value = await _guard(
-            "processed_offset",
-            self._pool.fetchval(
-                'SELECT "offset" FROM processed_offsets'
-                " WHERE consumer = $1 AND topic = $2 AND partition = $3",
-                consumer,
-                topic,
-                partition,
-            ),
-        )
-        return None if value is None else int(value)
-
     # -- outbox ----------------------------------------------------------------------------------
 
     async def outbox_pending(self, limit: int) -> list[OutboxItem]:

@@ -23,6 +23,7 @@ from kafka import KafkaProducer
 from services.config import Settings, load_settings
 from streams.admin import ensure_topics
 from streams.codec import AvroCodec
+from streams.reference_payment_service import ReferencePaymentService
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -109,6 +110,15 @@ class Env:
         for topic, key, value in list(self.sent):
             self.producer.send(self.topic(topic), key=key.encode(), value=value)
         self.producer.flush()
+
+    def payment_service(self) -> ReferencePaymentService:
+        """The reference payment service on this environment's topics (not started)."""
+        return ReferencePaymentService(
+            self.settings.kafka_bootstrap_servers,
+            REPO / "schemas",
+            group=f"{self.settings.app_id}-payments",
+            topic_prefix=self.settings.topic_prefix,
+        )
 
     def query(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         async def run() -> list[dict[str, Any]]:

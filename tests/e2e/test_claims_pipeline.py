@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from streams.reference_payment_service import ReferencePaymentService
-from tests.e2e.conftest import REPO, Env
+from tests.e2e.conftest import Env
 from tests.e2e.events import (
     PARTICIPANTS,
     SPONSORS,
@@ -347,12 +346,7 @@ def settled(env: Env) -> bool:
 
 @pytest.fixture(scope="module")
 def payments(pipeline: Env) -> Any:
-    service = ReferencePaymentService(
-        pipeline.settings.kafka_bootstrap_servers,
-        REPO / "schemas",
-        group=f"{pipeline.settings.app_id}-payments",
-        topic_prefix=pipeline.settings.topic_prefix,
-    )
+    service = pipeline.payment_service()
     service.start()
     yield service
     service.stop()

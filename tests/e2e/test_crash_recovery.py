@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from streams.reference_payment_service import ReferencePaymentService
-from tests.e2e.conftest import REPO, Env
+from tests.e2e.conftest import Env
 from tests.e2e.events import PARTICIPANTS, SPONSORS, claim, enrolled, funded, jkk
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -72,12 +71,7 @@ def count(env: Env, sql: str) -> int:
 
 
 def test_a_worker_killed_mid_stream_settles_every_claim_exactly_once(pipeline: Env) -> None:
-    payments = ReferencePaymentService(
-        pipeline.settings.kafka_bootstrap_servers,
-        REPO / "schemas",
-        group=f"{pipeline.settings.app_id}-payments",
-        topic_prefix=pipeline.settings.topic_prefix,
-    )
+    payments = pipeline.payment_service()
     payments.start()
     try:
         publish(pipeline)

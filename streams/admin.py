@@ -42,8 +42,14 @@ def internal_topics(settings: Settings) -> list[NewTopic]:
     ]
 
 
-def ensure_topics(settings: Settings) -> list[str]:
-    """Create every declared topic that does not exist yet; return the names created."""
+def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> list[str]:
+    """Create every declared topic that does not exist yet and wait until each has a leader
+    for every partition; return the names created.
+
+    A worker that joins its group before its topics are visible is assigned nothing (faust
+    ignores missing topics) until a metadata refresh, minutes later; a broker that has just
+    restarted and is still loading its group metadata is slow to show new topics.
+    """
     admin = KafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers, client_id=f"{settings.app_id}-admin"
     )
@@ -63,9 +69,27 @@ def ensure_topics(settings: Settings) -> list[str]:
             # Another worker may win the race to create them: that is fine.
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
+            _wait_for_leaders(admin, [t.name for t in wanted], timeout_s)
         return [t.name for t in wanted]
     finally:
         admin.close()
+
+
+def _wait_for_leaders(admin: KafkaAdminClient, names: list[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        described = admin.describe_topics(names)
+        ready = [
+            t["error_code"] == 0
+            and t["partitions"]
+            and all(p["leader_id"] >= 0 for p in t["partitions"])
+            for t in described
+        ]
+        if len(ready) == len(names) and all(ready):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topics have no leader after {timeout_s:.0f}s: {names}")
+        time.sleep(0.2)
 
 
 def delete_service_topics(settings: Settings, timeout_s: float = 60.0) -> list[str]:

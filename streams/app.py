@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 import time
@@ -43,10 +42,10 @@ PROGRAM_TOPICS = {p: T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP
 
 
 def as_current(event: Ev) -> None:
-    """Make `event` the stream's current event for table writes inside a take_events batch.
+    """Make `event` the stream's current event for table writes inside a batch.
 
     Faust picks a table write's changelog partition (and RocksDB's partition store) from the
-    current event; in a batch that is the last event buffered, not the one being applied, so we
+    current event; in a batch that is the last event fetched, not the one being applied, so we
     set it for each event. The table key (KPJ) is the source key, so the partitions match.
     """
     faust_streams._current_event.set(weakref.ref(event))
@@ -70,7 +69,9 @@ async def batches(
     s.enable_acks = False  # acks are ours: after the batch's effects are durable
     waiting = cast(Any, s.channel).queue  # the queue the consumer fills for this stream
     batch: list[Ev] = []
+    seen = 0  # events consumed since the last batch, skipped redeliveries included
     async for event in s.events():
+        seen += 1
         if await positions.admit(event):
             batch.append(event)
         else:
@@ -78,6 +79,8 @@ async def batches(
         if batch and len(batch) < size and waiting.empty():
             await asyncio.sleep(linger)  # lets the consumer fill the queue
         if batch and (len(batch) >= size or waiting.empty()):
+            positions.consumed(batch[0].message.topic, seen)
+            seen = 0
             yield batch
             await positions.record(batch)
             for done in batch:
@@ -200,7 +203,7 @@ class Pipeline:
     async def decode_rows(
         self,
         events: Sequence[Ev],
-        to_row: Callable[..., W],
+        to_row: Callable[[dict[str, Any], Ev], W],
         consumer: str,
         *,
         validate: bool = False,
@@ -208,13 +211,11 @@ class Pipeline:
         """Decode a batch into rows; anything undecodable or invalid goes to the dead letters."""
         rows, pending = [], []
         for event in events:
-            self.metrics.events_consumed.labels(event.message.topic).inc()
             try:
                 decoded = self.codec.decode(event.value)
                 if validate:
                     intake.validate(decoded.name, decoded.record)
-                params = len(inspect.signature(to_row).parameters)
-                row = to_row(decoded.record, event) if params == 2 else to_row(decoded.record)
+                row = to_row(decoded.record, event)
             except Exception as e:
                 pending.append(await self.dead_letter(event, e, consumer))
                 continue
@@ -228,7 +229,8 @@ class Pipeline:
 
     def track(self, consumer: str, store: PostgresStore) -> Positions:
         """The position tracker of one agent (its processed offsets live in PostgreSQL)."""
-        tracked = Positions(consumer, store, self.app)
+        counter = self.metrics.events_consumed
+        tracked = Positions(consumer, store, self.app, lambda t, n: counter.labels(t).inc(n))
         self.trackers.append(tracked)
         return tracked
 
@@ -324,7 +326,6 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         rows: list[tuple[Ev, ParticipantRow]] = []
         for event in events:
             pos = position(event)
-            pipe.metrics.events_consumed.labels(pos.topic).inc()
             try:
                 decoded = pipe.codec.decode(event.value)
                 intake.validate(decoded.name, decoded.record)
@@ -369,7 +370,6 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
                 pipe.fatal("sponsor-events", e)
 
     async def apply_sponsor_event(event: Ev, store: PostgresStore) -> None:
-        pipe.metrics.events_consumed.labels(T.SPONSOR_EVENTS.name).inc()
         try:
             decoded = pipe.codec.decode(event.value)
             intake.validate(decoded.name, decoded.record)
@@ -402,7 +402,9 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         tracked = pipe.track("decision-recorder", store)
         async for events in batches(stream, batch, linger, tracked):
             try:
-                rows = await pipe.decode_rows(events, settlement.decision_row, "decision-recorder")
+                rows = await pipe.decode_rows(
+                    events, lambda r, _: settlement.decision_row(r), "decision-recorder"
+                )
                 await pipe.write("decisions", rows, store.record_decisions, "decision-recorder")
             except Exception as e:
                 pipe.fatal("decision-recorder", e)
@@ -418,7 +420,10 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         async for events in batches(stream, batch, linger, tracked):
             try:
                 rows = await pipe.decode_rows(
-                    events, settlement.payment_result_row, "payment-results", validate=True
+                    events,
+                    lambda r, _: settlement.payment_result_row(r),
+                    "payment-results",
+                    validate=True,
                 )
                 results = await pipe.write(
                     "payments",
@@ -440,7 +445,6 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         async for events in batches(stream, batch, linger, tracked):
             rows = []
             for event in events:
-                pipe.metrics.events_consumed.labels(T.DEAD_LETTERS.name).inc()
                 try:
                     rows.append(settlement.dead_letter_row(pipe.codec.decode(event.value).record))
                 except Exception:  # a dead letter that cannot be read is logged, never re-parked

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,18 @@ class PositionStore(Protocol):
 class Positions:
     """Expected next offsets of one agent's partitions, backed by PostgreSQL."""
 
-    def __init__(self, consumer_name: str, store: PositionStore, app: Any) -> None:
+    def __init__(
+        self,
+        consumer_name: str,
+        store: PositionStore,
+        app: Any,
+        consumed: Callable[[str, int], None] = lambda topic, n: None,
+    ) -> None:
         self.name = consumer_name
         self.store = store
         self.app = app
+        self.consumed = consumed  # called once per batch: (topic, events consumed)
+        self._recorded: dict[str, dict[int, int]] = {}  # PostgreSQL's positions, read once
         self.next: dict[Any, int] = {}  # next offset to take into a batch, per partition
         self.seen_at: dict[Any, float] = {}
         self.sought_at: dict[Any, float] = {}
@@ -50,7 +59,9 @@ class Positions:
 
     async def expected(self, tp: Any) -> int:
         if tp not in self.next:
-            recorded = await self.store.processed_offsets(self.name, tp.topic)
+            if tp.topic not in self._recorded:
+                self._recorded[tp.topic] = await self.store.processed_offsets(self.name, tp.topic)
+            recorded = self._recorded[tp.topic]
             if tp.partition in recorded:
                 self.next[tp] = recorded[tp.partition] + 1
             else:
@@ -103,6 +114,7 @@ class Positions:
         for tp, expected in list(self.next.items()):
             if tp not in assigned:
                 self.next.pop(tp, None)  # revoked: re-read our position when it comes back
+                self._recorded.pop(tp.topic, None)
                 continue
             quiet = now - self.seen_at.get(tp, now) > STALL_SECONDS
             if quiet and expected < consumer.highwater(tp):

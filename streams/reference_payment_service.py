@@ -15,7 +15,6 @@ import io
 import logging
 import random
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -71,7 +70,6 @@ class ReferencePaymentService:
         self.result_header = header(self.result)
         self.paid_keys: set[str] = set()
         self.paid = self.failed = self.duplicates = 0
-        self.last_message = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -110,7 +108,6 @@ class ReferencePaymentService:
                 batch = consumer.poll(timeout_ms=200)
                 for records in batch.values():
                     for msg in records:
-                        self.last_message = time.monotonic()
                         self._handle(producer, self.decode(msg.value))
                 if batch:
                     producer.flush()  # results are durable before the offsets move on
@@ -153,9 +150,6 @@ class ReferencePaymentService:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-    def idle(self, quiet_seconds: float = 2.0) -> bool:
-        return time.monotonic() - self.last_message > quiet_seconds
 
 
 def realistic(seed: int) -> Decide:

@@ -247,7 +247,6 @@ async def run_scenario(
             unpaid = await store.unpaid_settlements()
             consumed = committed - committed_before
             elapsed = time.monotonic() - started
-            total = max(produced.count + behind, 1)
             sys.stdout.write(
                 f"\r{_bar(consumed / max(consumed + behind, 1))} produced {produced.count:,}"
                 f" consumed {consumed:,} behind {behind:,} outbox {backlog:,}"
@@ -256,7 +255,7 @@ async def run_scenario(
             sys.stdout.flush()
             idle = produced.done and behind == 0 and backlog == 0 and unpaid == 0
             stable = stable + 1 if idle else 0
-            if stable >= 3 and total:
+            if stable >= 3:
                 break
             if any(p.poll() is not None for p in procs):
                 raise RuntimeError("a worker exited; see .local/worker-*.log")

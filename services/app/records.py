@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -133,6 +132,3 @@ class OutboxItem:
     instruction_id: str
     claim_id: str
     payload: bytes
-
-
-JsonDict = dict[str, Any]

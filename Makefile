@@ -33,6 +33,10 @@ venv: $(VENV)/.installed ## Create the virtualenv and install the project with i
 up: venv ## Start the local Kafka + PostgreSQL (skips what KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL point elsewhere)
 	PYTHON=$(PY) $(STACK) up
 
+.PHONY: tools
+tools: ## Install promtool and prometheus (Debian package) for the alert-rule and scrape tests
+	$(STACK) tools
+
 .PHONY: down
 down: ## Stop the local Kafka + PostgreSQL
 	$(STACK) down
@@ -49,12 +53,12 @@ lint: venv ## ruff, mypy --strict and the import contracts
 	$(VENV)/bin/lint-imports
 
 .PHONY: test
-test: lint up ## The whole test suite: lint, unit, streams, integration and e2e tiers against the real stack
+test: lint tools up ## The whole test suite: lint, unit, streams, integration and e2e tiers against the real stack
 	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
 	$(PY) -m pytest
 
 .PHONY: test-unit
-test-unit: venv ## Unit tier only (no services needed)
+test-unit: venv tools ## Unit tier only (no services needed; promtool for the alert rules)
 	$(PY) -m pytest tests/unit tests/streams
 
 .PHONY: bench

@@ -4,24 +4,57 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, Final
 
 from services.config import Settings
 
+# What a log call about one consumed message adds with `extra=` (see `event_fields`); JSON lines
+# carry each as a key of its own, so a log pipeline can filter on them without parsing text.
+EVENT_FIELDS: Final = ("topic", "partition", "offset", "claim_id", "consumer", "error_class")
+
+
+def event_fields(
+    message: Any, decode: Callable[[bytes], Any] | None = None, **more: str
+) -> dict[str, Any]:
+    """`extra=` for a log record about one consumed message: topic, partition, offset and, when
+    the value decodes and has one, the claim id. Never the key or the value: an upstream value
+    carries a clear NIK."""
+    fields: dict[str, Any] = {
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+        **more,
+    }
+    if decode is not None and isinstance(message.value, bytes):
+        try:
+            claim_id = decode(message.value).record.get("claim_id")
+        except Exception:  # a value that does not decode has no claim id to show
+            claim_id = None
+        if isinstance(claim_id, str):
+            fields["claim_id"] = claim_id
+    return fields
+
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; messages never carry a clear NIK (intake masks it)."""
+    """One JSON object per line, with the EVENT_FIELDS a record has; messages never carry a
+    clear NIK (intake masks it)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out = {
+        out: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for name in EVENT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                out[name] = value
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out)
+        return json.dumps(out, default=str)
 
 
 def configure_logging(settings: Settings) -> None:

@@ -33,3 +33,13 @@ async def lookup(store: PostgresStore, claim_id: str) -> dict[str, Any] | None:
     decision = json.loads(row.pop("decision"))
     state = "REJECTED" if row["outcome"] == "REJECTED" else (row["payment_status"] or "DECIDED")
     return {"state": state, **row, "reasons": list(row["reasons"]), **decision}
+
+
+def not_found(claim_id: str) -> dict[str, Any]:
+    """The document for a claim nobody has decided (exit 3 on the CLI, 404 over HTTP)."""
+    return {"claim_id": claim_id, "error": "not found"}
+
+
+def render(document: dict[str, Any]) -> str:
+    """A status document as JSON text, exactly as `claims status` prints it (dates via str())."""
+    return json.dumps(document, indent=2, default=str)

@@ -116,3 +116,19 @@ class Metrics:
             ["program"],
             registry=registry,
         )
+        # Sampled by streams/observe.py. Lag: only the partitions this worker holds (a partition
+        # is one label set: at most TOPIC_PARTITIONS per topic), so sum over workers per topic.
+        self.consumer_lag = Gauge(
+            "claims_consumer_lag_messages",
+            "Messages behind the high-water mark (high-water minus committed), per partition.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        # Read from PostgreSQL by every worker: the same global figure on each, so aggregate
+        # with max(), never sum().
+        self.deadline_pending = Gauge(
+            "claims_deadline_pending",
+            "Settled, unpaid claims due within 2 working days (due_soon) or past due (overdue).",
+            ["program", "state"],
+            registry=registry,
+        )

@@ -149,6 +149,39 @@ def test_prometheus_scrapes_the_worker_metrics(compose: dict[str, Any]) -> None:
     assert worker["static_configs"] == [{"targets": ["worker:6066"]}]
 
 
+def test_prometheus_in_compose_loads_the_alert_rules_next_to_its_config(
+    compose: dict[str, Any],
+) -> None:
+    volumes = compose["services"]["prometheus"]["volumes"]
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    # rule_files are relative to the config file, so they must sit beside it in the container.
+    for name in config["rule_files"]:
+        assert f"./prometheus/{name}:/etc/prometheus/{name}:ro" in volumes
+        assert (DEPLOY / "prometheus" / name).is_file()
+
+
+def test_compose_grafana_is_provisioned_with_the_prometheus_datasource_and_the_dashboards(
+    compose: dict[str, Any],
+) -> None:
+    grafana = compose["services"]["grafana"]
+    assert grafana["image"].startswith("grafana/grafana:")
+    assert "./grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    assert "./grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana["volumes"]
+    assert published(compose, "grafana") == {3000: 3000}
+    assert grafana["depends_on"] == ["prometheus"]
+    provider = yaml.safe_load(
+        (DEPLOY / "grafana" / "provisioning" / "dashboards" / "claims.yml").read_text()
+    )
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    home = env_of(compose, "grafana")["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert (DEPLOY / "grafana" / "dashboards" / Path(home).name).is_file()
+    source = yaml.safe_load(
+        (DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text()
+    )
+    prometheus_port = published(compose, "prometheus")[9090]
+    assert source["datasources"][0]["url"] == f"http://prometheus:{prometheus_port}"
+
+
 def test_dockerfile_installs_the_project_and_runs_the_worker() -> None:
     lines = [
         line.strip()

@@ -1,0 +1,153 @@
+"""Sampled gauges: consumer lag per partition, and deadline and outbox figures from PostgreSQL.
+
+Lag comes from the worker's own consumer, so each worker exports only the partitions it holds and
+the per-topic total is a sum over workers. The deadline and outbox figures describe the whole
+service and are read by every worker (two indexed counts every few seconds; the load does not
+matter at up to 8 workers), so every worker exports the same value: dashboards and alerts
+aggregate them with max(), never sum(). Reading them on the leader only would save those
+queries, but a worker that loses leadership would keep exporting its last figures, and an
+unlabelled gauge such as the outbox backlog cannot be withdrawn at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo
+
+from services.app.deadline_watch import count_by_program, due_soon_until
+from streams import topics as T
+
+if TYPE_CHECKING:
+    import faust
+
+    from streams.app import Pipeline
+
+log = logging.getLogger(__name__)
+
+LAG_INTERVAL_S: Final = 5.0
+DATABASE_INTERVAL_S: Final = 10.0
+JAKARTA: Final = ZoneInfo("Asia/Jakarta")
+# Unpaid means not PAID: a FAILED payment is still owed and can still be paid late.
+UNPAID_BY_DUE_DATE: Final = (
+    "SELECT program, due_date, count(*) AS n FROM settlements"
+    " WHERE status <> 'PAID' AND due_date <= $1 GROUP BY program, due_date"
+)
+
+Partition = tuple[str, int]  # (topic as declared, partition)
+
+
+def lag_by_partition(
+    assigned: Collection[Any],
+    declared: Mapping[str, str],
+    highwater: Mapping[Any, int | None],
+    committed: Mapping[Any, int | None],
+    earliest: Mapping[Any, int],
+) -> dict[Partition, int]:
+    """Messages behind on each assigned partition of the service's own topics.
+
+    `declared` maps the topic name on the broker (with TOPIC_PREFIX) to its declared name, which
+    is the label: Faust's changelog topics are left out. With no commit yet the group starts at
+    the log's beginning, so that is the reference; a partition whose high-water mark is not yet
+    known is left out rather than guessed.
+    """
+    lag: dict[Partition, int] = {}
+    for tp in assigned:
+        topic, end = declared.get(tp.topic), highwater.get(tp)
+        if topic is None or end is None:
+            continue
+        start = committed.get(tp)
+        if start is None:
+            start = earliest.get(tp, 0)
+        lag[(topic, tp.partition)] = max(end - start, 0)
+    return lag
+
+
+class LagSampler:
+    """Sets the lag gauge for the partitions this worker holds, and withdraws revoked ones."""
+
+    def __init__(self, app: faust.App, pipe: Pipeline) -> None:
+        self.app = app
+        self.gauge = pipe.metrics.consumer_lag
+        prefix = pipe.settings.topic_prefix
+        self.declared = {prefix + spec.name: spec.name for spec in T.TOPICS}
+        self.exported: set[Partition] = set()
+        self.failing = False
+
+    async def sample(self) -> None:
+        try:
+            lag = await self._measure()
+        except Exception as e:  # a rebalance or a broker hiccup: try again next tick
+            if not self.failing:
+                log.warning("consumer lag not sampled: %r", e)
+            self.failing = True
+            return
+        self.failing = False
+        for topic, partition in self.exported - set(lag):
+            self.gauge.remove(topic, str(partition))
+        for (topic, partition), behind in lag.items():
+            self.gauge.labels(topic, str(partition)).set(behind)
+        self.exported = set(lag)
+
+    async def _measure(self) -> dict[Partition, int]:
+        consumer: Any = self.app.consumer  # Faust's typing has no _committed_offset
+        ours = [tp for tp in consumer.assignment() if tp.topic in self.declared]
+        # The high-water mark each fetch response carries; asked of the broker only where no
+        # fetch has answered yet (just after an assignment).
+        highwater = {tp: consumer.highwater(tp) for tp in ours}
+        unknown = [tp for tp, end in highwater.items() if end is None]
+        if unknown:
+            highwater.update(await consumer.highwaters(*unknown))
+        # Faust's record of the last commit (updated after each commit and each seek to the
+        # committed offsets on assignment); its public API has no committed offsets.
+        committed = {tp: consumer._committed_offset.get(tp) for tp in ours}
+        fresh = [tp for tp, offset in committed.items() if offset is None]
+        earliest = dict(await consumer.earliest_offsets(*fresh)) if fresh else {}
+        return lag_by_partition(ours, self.declared, highwater, committed, earliest)
+
+
+class DatabaseSampler:
+    """Sets the deadline and outbox gauges from PostgreSQL (the same figures on every worker)."""
+
+    def __init__(self, pipe: Pipeline) -> None:
+        self.pipe = pipe
+        self.failing = False
+
+    async def sample(self, today: date | None = None) -> None:
+        today = today or datetime.now(JAKARTA).date()  # business dates are Jakarta's
+        try:
+            await self._measure(today)
+        except Exception as e:  # the next tick tries again; the gauges keep their last figures
+            if not self.failing:
+                log.warning("deadline and outbox gauges not sampled: %r", e)
+            self.failing = True
+            return
+        self.failing = False
+
+    async def _measure(self, today: date) -> None:
+        store = await self.pipe.resources.store()
+        metrics = self.pipe.metrics
+        soon_until = due_soon_until(today)
+        rows = await store.fetch(UNPAID_BY_DUE_DATE, soon_until)
+        counted = count_by_program(
+            ((r["program"], r["due_date"], r["n"]) for r in rows), today, soon_until
+        )
+        for (program, state), n in counted.items():
+            metrics.deadline_pending.labels(program, state).set(n)
+        metrics.outbox_backlog.set(await store.outbox_backlog())
+
+
+def install_observe(app: faust.App, pipe: Pipeline) -> None:
+    """Start the samplers with the app, on every worker."""
+    lag, database = LagSampler(app, pipe), DatabaseSampler(pipe)
+
+    async def sample_consumer_lag() -> None:
+        await lag.sample()
+
+    async def sample_deadlines_and_outbox() -> None:
+        await database.sample()
+
+    app.timer(interval=LAG_INTERVAL_S, name="sample-consumer-lag")(sample_consumer_lag)
+    app.timer(interval=DATABASE_INTERVAL_S, name="sample-deadlines")(sample_deadlines_and_outbox)

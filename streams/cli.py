@@ -1,4 +1,5 @@
-"""`claims`: the one command-line entry point (worker, run, topics, migrate, status)."""
+"""`claims`: the one command-line entry point (worker, run, topics, migrate, status, import,
+make-import-file, readjudicate)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from services.config import ConfigError, Settings, load_settings
+from streams.cli_tools import add_commands
 
 # Exit codes: 0 ok; 1 the job failed; 2 bad usage or configuration; 3 not found.
 EXIT_FAILED, EXIT_CONFIG, EXIT_NOT_FOUND = 1, 2, 3
@@ -37,7 +39,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(settings)
     ensure_topics(settings)
     app, _ = build_app(settings)
-    worker = Worker(app, loglevel=settings.log_level.lower(), logging_config=None)
+    # override_logging=False: mode would replace configure_logging's handler (LOG_FORMAT=json).
+    worker = Worker(app, loglevel=settings.log_level.lower(), override_logging=False)
     worker.execute_from_commandline()
     return 0
 
@@ -130,6 +133,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="a claim's state, decision, amounts and payment, as JSON")
     s.add_argument("claim_id")
     s.set_defaults(func=cmd_status)
+    add_commands(sub)  # import, make-import-file, readjudicate (streams/cli_tools.py)
     return p
 
 

@@ -1,22 +1,54 @@
 """A reference payment service: the integration guide for payment teams, in code.
 
 It uses only kafka-python and fastavro and imports nothing from this project: everything it needs
-is in schemas/. It consumes bpjs.payment-instructions.v1, deduplicates on idempotency_key (delivery
-is at least once), "pays" each instruction, and reports a bpjs.payment.PaymentResult on
-bpjs.payment-results.v1, keyed by claim id.
+is in schemas/. Run it: `python -m streams.reference_payment_service --help`.
 
-Wire format: Avro single-object encoding — bytes C3 01, the 8-byte little-endian CRC-64-AVRO
-fingerprint of the writer schema's canonical form, then the Avro body.
+Topics (names get the deployment's TOPIC_PREFIX in front; schemas/asyncapi.yaml has them all)
+  consume  bpjs.payment-instructions.v1  key: claim id (UTF-8)  bpjs.payment.PaymentInstruction
+  produce  bpjs.payment-results.v1       key: claim id (UTF-8)  bpjs.payment.PaymentResult
+  The claim id as key keeps every message about one claim on one partition, in order.
+
+Wire format: Avro single-object encoding (Avro spec, "Single object encoding")
+  bytes 0-1   C3 01 (marker)
+  bytes 2-9   CRC-64-AVRO fingerprint of the writer schema's Parsing Canonical Form, little-endian
+  bytes 10-   the Avro binary body
+  The fingerprint names the exact schema version: schemas/<full.name>.avsc is the current one,
+  schemas/versions/<full.name>/v<N>.avsc the frozen older ones (`header()` below computes it with
+  fastavro). No schema registry is involved. Dates are days since 1970-01-01, instants
+  milliseconds since the epoch (UTC), money `long` whole Rupiah (never a float).
+
+Delivery is at least once: deduplicate on idempotency_key
+  Instructions are published from a PostgreSQL outbox and marked published only after the
+  broker's acknowledgement, so a crash between the two publishes the same instruction again
+  (same instruction_id, same idempotency_key = "claim:<claim id>", one per claim). Pay each
+  idempotency_key once. This reference keeps the keys it paid in memory; a real service keeps
+  them durably, in the same transaction as the payment itself.
+
+Reporting results
+  One PaymentResult per instruction, keyed by the claim id, carrying its instruction_id and
+  idempotency_key. status PAID needs paid_on (the value date); FAILED needs failure_reason
+  (e.g. "account_closed"); a result without them goes to the claims service's dead letters.
+  event_id must be stable when the same result is sent again (here: uuid5 of the idempotency
+  key, one result per key): the claims service applies each result event once. PAID is final;
+  a FAILED claim may later be PAID by a retry, which is a new result with a new event_id. The
+  claims service computes statutory late interest from due_date and paid_on (1% a day for JKK
+  and JKm).
+  Commit the consumer's offsets only after the results are flushed (acks=all), as below, so
+  a crash re-delivers instructions rather than losing results.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import io
 import logging
+import os
 import random
+import signal
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,12 +128,20 @@ class ReferencePaymentService:
 
     def _run(self) -> None:
         consumer = KafkaConsumer(
-            self.instructions_topic,
             bootstrap_servers=self.bootstrap,
             group_id=self.group,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            # A group joined before the topic's metadata arrived gets no partitions until the
+            # next metadata refresh (5 minutes by default): refresh sooner, and join only once
+            # the topic's partitions are known.
+            metadata_max_age_ms=10_000,
         )
+        while not consumer.partitions_for_topic(self.instructions_topic):
+            if self._stop.wait(0.5):
+                consumer.close()
+                return
+        consumer.subscribe([self.instructions_topic])
         producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=10)
         try:
             while not self._stop.is_set():
@@ -165,3 +205,55 @@ def realistic(seed: int) -> Decide:
         return "PAID", ins["due_date"], None
 
     return decide
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the reference service in the foreground until interrupted."""
+    p = argparse.ArgumentParser(
+        prog="python -m streams.reference_payment_service",
+        description="Consume payment instructions, pay each idempotency key once, publish results.",
+    )
+    p.add_argument(
+        "--bootstrap",
+        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
+        help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:19092)",
+    )
+    p.add_argument(
+        "--schemas",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "schemas",
+        help="folder of the .avsc files (default: the repository's schemas/)",
+    )
+    p.add_argument("--group", default="payment-gateway", help="consumer group id")
+    p.add_argument(
+        "--topic-prefix",
+        default=os.environ.get("TOPIC_PREFIX", ""),
+        help="prefix of the topic names (default: $TOPIC_PREFIX)",
+    )
+    p.add_argument(
+        "--realistic",
+        type=int,
+        metavar="SEED",
+        help="pay some late and fail a few (seeded) instead of paying all on the due date",
+    )
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    decide = pay_on_due_date if args.realistic is None else realistic(args.realistic)
+    service = ReferencePaymentService(
+        args.bootstrap,
+        args.schemas,
+        group=args.group,
+        decide=decide,
+        topic_prefix=args.topic_prefix,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: service.stop())
+    log.info("paying instructions from %s on %s", service.instructions_topic, args.bootstrap)
+    with contextlib.suppress(KeyboardInterrupt):
+        service.run()
+    log.info("stopped: %d paid, %d failed, %d duplicates ignored",
+             service.paid, service.failed, service.duplicates)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -190,14 +190,14 @@ class PostgresStore:
             new = await conn.fetch(
                 "INSERT INTO claims (claim_id, kpj, participant_ref, program, event_date,"
                 " submitted_at, outcome, reasons, total, payable_by, rule_set_version, decision,"
-                " decided_at)"
-                " SELECT c1, c2, c3, c4, c5, c6, c7, c8::text[], c9, c10, c11, c12, c13"
+                " decided_at, assessment_inputs)"
+                " SELECT c1, c2, c3, c4, c5, c6, c7, c8::text[], c9, c10, c11, c12, c13, c14"
                 " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[],"
                 " $6::timestamptz[], $7::text[], $8::text[], $9::bigint[], $10::text[],"
-                " $11::text[], $12::jsonb[], $13::timestamptz[])"
-                " AS t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)"
+                " $11::text[], $12::jsonb[], $13::timestamptz[], $14::jsonb[])"
+                " AS t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14)"
                 " ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id",
-                *_columns(rows, _decision_record, 13),
+                *_columns(rows, _decision_record, 14),
             )
             return len(new)
 
@@ -213,6 +213,10 @@ class PostgresStore:
         return await _guard("settle", self._settle(consumer, rows))
 
     async def _settle(self, consumer: str, rows: Sequence[SettlementRow]) -> list[str]:
+        # A decision delivered twice can land twice in one batch: one row per claim, or the
+        # second copy's instruction would collide with the first's inside this transaction.
+        positions = [r.position for r in rows]
+        rows = list({r.claim_id: r for r in reversed(rows)}.values())[::-1]
         async with self._tx() as conn:
             settled = await conn.fetch(
                 "INSERT INTO settlements (claim_id, program, amount, payable_by, rule_set_version,"
@@ -233,7 +237,7 @@ class PostgresStore:
                         for r in fresh
                     ],
                 )
-            await _record_positions(conn, consumer, [r.position for r in rows])
+            await _record_positions(conn, consumer, positions)
             return [r.claim_id for r in fresh]
 
     async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]:
@@ -388,6 +392,14 @@ class PostgresStore:
         rows = await _guard("fetch", self._pool.fetch(sql, *args))
         return [dict(r) for r in rows]
 
+    async def fetch_readonly(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """A query in a READ ONLY transaction: PostgreSQL itself refuses any write (dry runs)."""
+        return await _guard("fetch_readonly", self._fetch_readonly(sql, *args))
+
+    async def _fetch_readonly(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            return [dict(r) for r in await conn.fetch(sql, *args)]
+
 
 async def _record_positions(
     conn: asyncpg.Connection, consumer: str, positions: list[Position]
@@ -430,6 +442,7 @@ def _decision_record(r: DecisionRow) -> tuple[Any, ...]:
         r.rule_set_version,
         r.decision_json,
         r.decided_at,
+        r.assessment_inputs,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.app import participant_state as ps
+from services.app.assessment_inputs import encode_inputs
 from services.app.records import BatchMarkerRow, ParticipantRow, Position, SponsorFundingRow
 from services.config import Settings
 from services.errors import ServiceError
@@ -144,14 +145,18 @@ class ParticipantEvents:
             stored = state["claims"][claim_id]
             return Applied("ClaimSubmitted", None, None, (decode_stored(stored),), replayed=True)
         claim = to_claim(record)
+        coverage: Coverage | None = None
+        prior: tuple[PriorClaim, ...] = ()
         if state is None or ps.already_applied(state, pos):
             # Unknown KPJ; or a replay of a claim decided before its participant existed (a
             # claim of a known participant is always in state["claims"]): not enrolled, again.
             decision: Decision | None = None
         else:
-            coverage = to_coverage(state, sponsors)
-            decision = assess(claim, coverage, prior_claims(state), self.rules)
+            coverage, prior = to_coverage(state, sponsors), prior_claims(state)
+            decision = assess(claim, coverage, prior, self.rules)
         out = self.decision_record(record, ref, claim, decision, now)
+        # What the rules saw, so the claim can be judged again under other rules (readjudicate).
+        out["assessment_inputs"] = encode_inputs(claim, coverage, prior)
         if decision is None:
             return Applied("ClaimSubmitted", None, None, (out,), replayed=state is not None)
         assert state is not None  # decision is None whenever state is
@@ -161,7 +166,9 @@ class ParticipantEvents:
             "kind": claim_kind(claim),
             "approved": out["outcome"] == "APPROVED",
             "paid": out["total"] if out["outcome"] == "APPROVED" else 0,
-            "decision": encode_stored(out),
+            # Without its inputs: they are recorded in PostgreSQL with the decision, and would
+            # grow the state (and its changelog) by up to ~10 KB per claim.
+            "decision": encode_stored({k: v for k, v in out.items() if k != "assessment_inputs"}),
         }
         new = ps.claim_recorded(state, claim_id, summary, pos)
         return Applied("ClaimSubmitted", new, participant_row(record["kpj"], new, pos), (out,))
@@ -244,6 +251,7 @@ def decode_stored(stored: Mapping[str, Any]) -> dict[str, Any]:
     out["occurred_at"] = datetime.fromisoformat(out["occurred_at"])
     out["submitted_at"] = datetime.fromisoformat(out["submitted_at"])
     out["event_date"] = date.fromisoformat(out["event_date"])
+    out.setdefault("assessment_inputs", None)  # kept with the first decision's row only
     return out
 
 
@@ -256,13 +264,17 @@ def _json_default(value: object) -> str:
 # -- translation from events and state to the rules' values --------------------------------------
 
 
+_PROGRAMS = {p.value: p for p in Program}
+
+
 def _d(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
 def to_coverage(state: Mapping[str, Any], sponsors: SponsorLookup) -> Coverage:
+    program = _PROGRAMS.__getitem__  # a dict lookup: Program(value) costs ~1 µs a call
     periods = tuple(
-        ProgramPeriod(Program(p), date.fromisoformat(s), _d(e))
+        ProgramPeriod(program(p), date.fromisoformat(s), _d(e))
         for p, spans in state["programs"].items()
         for s, e in spans
     )
@@ -270,7 +282,7 @@ def to_coverage(state: Mapping[str, Any], sponsors: SponsorLookup) -> Coverage:
         ContributionMonth(
             date.fromisoformat(period + "-01"),
             wage_base,
-            tuple(ProgramAmount(Program(p), a) for p, a in sorted(amounts.items())),
+            tuple(ProgramAmount(program(p), a) for p, a in sorted(amounts.items())),
             date.fromisoformat(paid_on),
         )
         for period, (wage_base, amounts, paid_on) in sorted(
@@ -303,7 +315,7 @@ def sponsor_funding(sponsor_id: str | None, sponsors: SponsorLookup) -> tuple[Sp
             sponsor_id,
             date.fromisoformat(s),
             date.fromisoformat(e),
-            tuple(Program(p) for p in programs),
+            tuple(_PROGRAMS[p] for p in programs),
         )
         for s, e, programs, *_cohort in found["fundings"]
     )
@@ -313,7 +325,7 @@ def prior_claims(state: Mapping[str, Any]) -> tuple[PriorClaim, ...]:
     return tuple(
         PriorClaim(
             cid,
-            Program(c["program"]),
+            _PROGRAMS[c["program"]],
             date.fromisoformat(c["event_date"]),
             c["kind"],
             c["approved"],

@@ -73,6 +73,7 @@ class DecisionRow:
     rule_set_version: str
     decision_json: str
     decided_at: datetime
+    assessment_inputs: str | None = None  # JSON (services/app/assessment_inputs.py); no NIK
 
 
 @dataclass(frozen=True)

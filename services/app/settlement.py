@@ -43,6 +43,7 @@ def decision_row(r: Mapping[str, Any]) -> DecisionRow:
         rule_set_version=r["rule_set_version"],
         decision_json=_json({"checks": r["checks"], "components": r["components"]}),
         decided_at=r["occurred_at"],
+        assessment_inputs=r.get("assessment_inputs"),
     )
 
 

@@ -69,24 +69,30 @@ def jp_retirement_age(year: int) -> int:
 
 JHT_AGE: Final = 56  # Permenaker 4/2022: JHT uses a fixed 56, not the JP schedule.
 
-# JKK partial-disability table codes (PP 82/2019 Lampiran, the rows retrieved in domain §4.3).
-# Exposed so the lead can align them with the rules' disability table.
+# JKK partial-disability items, as codes of the rules' disability table (services/rules/
+# defaults_benefits.py DISABILITY_PERCENT: PP 82/2019 Lampiran, the rows retrieved in domain §4.3).
+# The claim carries the code itself, so it must be spelt exactly as the rules spell it
+# (tests/unit/simulator checks every one is known to the rules).
 DISABILITY_CODES: Final[tuple[str, ...]] = (
-    "sight_both_eyes",
-    "sight_one_eye",
-    "hearing_both_ears",
-    "hearing_one_ear",
-    "one_ear_leaf",
-    "both_ear_leaves",
-    "nose",
-    "sense_of_smell",
-    "partial_vision_loss",
-    "colour_vision",
-    "right_arm_shoulder",
-    "left_arm_shoulder",
+    "SIGHT_BOTH_EYES",
+    "SIGHT_ONE_EYE",
+    "HEARING_BOTH_EARS",
+    "HEARING_ONE_EAR",
+    "EAR_LEAF_ONE",
+    "EAR_LEAVES_BOTH",
+    "NOSE",
+    "SMELL",
+    "PARTIAL_VISION",
+    "COLOUR_VISION",
+    "ARM_RIGHT_FROM_SHOULDER",
+    "ARM_LEFT_FROM_SHOULDER",
 )
-# Codes that describe an arm: the ones where a loss of *function* (not of the limb) is plausible.
-FUNCTIONAL_DISABILITY_CODES: Final = ("right_arm_shoulder", "left_arm_shoulder", "hearing_one_ear")
+# Codes where a loss of *function* (not of the limb or organ) is plausible.
+FUNCTIONAL_DISABILITY_CODES: Final = (
+    "ARM_RIGHT_FROM_SHOULDER",
+    "ARM_LEFT_FROM_SHOULDER",
+    "HEARING_ONE_EAR",
+)
 
 # Province code -> (slug, weight ~ population in millions, regencies, cities). Regencies are coded
 # 01.., cities 71.. (Permendagri kode wilayah). Weights only spread national cohorts plausibly.

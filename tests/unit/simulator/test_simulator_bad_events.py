@@ -46,8 +46,11 @@ def detect(events: list) -> Counter[str]:
         if name == "bpjs.enrollment.ParticipantEnrolled":
             enrolled[r["kpj"]] = r
             problem = nik_problem(r["nik"], r["birth_date"])
-            kind = {"format": "malformed_nik", "birth_date": "nik_birth_date_mismatch",
-                    "province": "unknown_province"}.get(problem or "")
+            kind = {
+                "format": "malformed_nik",
+                "birth_date": "nik_birth_date_mismatch",
+                "province": "unknown_province",
+            }.get(problem or "")
             if kind:
                 found[kind] += 1
         elif name == "bpjs.enrollment.CoverageEnded":
@@ -70,11 +73,13 @@ def detect(events: list) -> Counter[str]:
         if c["program"] == "JKM" or detail.get("outcome") == "DEATH":
             deaths[c["kpj"]].add(c["program"])
         ground = detail.get("ground")
-        if ground in ("RESIGNATION", "TERMINATION") and \
-                submitted < _add_months(detail["exit_date"], 1):
+        if ground in ("RESIGNATION", "TERMINATION") and submitted < _add_months(
+            detail["exit_date"], 1
+        ):
             found["jht_resignation_in_waiting_period"] += 1
-        if ground in ("PARTIAL_10", "PARTIAL_30") and \
-                c["event_date"] < _years_later(person["enrolled_on"], 10):
+        if ground in ("PARTIAL_10", "PARTIAL_30") and c["event_date"] < _years_later(
+            person["enrolled_on"], 10
+        ):
             found["partial_jht_under_10_years"] += 1
         if c["program"] == "JKK" and submitted > _years_later(c["event_date"], 5):
             found["jkk_claim_after_5_years"] += 1
@@ -82,7 +87,8 @@ def detect(events: list) -> Counter[str]:
             found["claim_after_coverage_ended"] += 1
     found["duplicate_claim"] = sum(len(ids) - 1 for ids in same_event.values())
     found["jkk_and_jkm_death_same_person"] = sum(
-        1 for programs in deaths.values() if programs == {"JKK", "JKM"})
+        1 for programs in deaths.values() if programs == {"JKK", "JKM"}
+    )
     return +found
 
 
@@ -107,8 +113,9 @@ def test_the_other_scenarios_carry_no_bad_events(other_small) -> None:
 
 def test_an_exact_redelivery_repeats_the_very_same_record_right_away(jakarta_small) -> None:
     _, events = jakarta_small
-    repeats = [i for i in range(1, len(events))
-               if events[i][3]["event_id"] == events[i - 1][3]["event_id"]]
+    repeats = [
+        i for i in range(1, len(events)) if events[i][3]["event_id"] == events[i - 1][3]["event_id"]
+    ]
     assert len(repeats) == JAKARTA_BAD["exact_redelivery"]
     for i in repeats:
         assert events[i] == events[i - 1]

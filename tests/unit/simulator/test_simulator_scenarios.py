@@ -32,8 +32,11 @@ def test_the_same_seed_gives_a_byte_identical_event_sequence() -> None:
 
 def test_full_scale_expectations_match_the_published_figures() -> None:
     jakarta = build_scenario("jakarta-2016", seed=2016).expected
-    assert jakarta["participants"] == {"dki-sanitation-2015": 13_526, "dki-ppsu-2015": 18_000,
-                                       "pemprov-dki-bpu-2016": 250_000}
+    assert jakarta["participants"] == {
+        "dki-sanitation-2015": 13_526,
+        "dki-ppsu-2015": 18_000,
+        "pemprov-dki-bpu-2016": 250_000,
+    }
     assert jakarta["claims"] == {"JHT": 34_685, "JKK": 474, "JKM": 239, "JP": 54}
     assert jakarta["fundings"] == 11  # 2016-03 .. 2026-03, renewed yearly
     kemensos = build_scenario("kemensos-2024", seed=1).expected
@@ -53,8 +56,11 @@ def test_full_scale_enrollments_are_generated_as_expected_without_keeping_them()
 def test_small_scale_counts_are_proportional_and_match_what_is_generated(jakarta_small) -> None:
     scenario, events = jakarta_small
     exp = scenario.expected
-    assert exp["participants"] == {"dki-sanitation-2015": 135, "dki-ppsu-2015": 180,
-                                   "pemprov-dki-bpu-2016": 2_500}
+    assert exp["participants"] == {
+        "dki-sanitation-2015": 135,
+        "dki-ppsu-2015": 180,
+        "pemprov-dki-bpu-2016": 2_500,
+    }
     assert exp["claims"] == {"JHT": 347, "JKK": 5, "JKM": 2, "JP": 1}
     counts = Counter(name for _, _, name, _ in events)
     assert counts[ENROLLED] == exp["enrollments"]
@@ -68,23 +74,39 @@ def test_small_scale_counts_are_proportional_and_match_what_is_generated(jakarta
 def test_batches_announce_exactly_the_enrollments_they_carried(jakarta_small) -> None:
     _, events = jakarta_small
     carried = Counter(r["batch_id"] for _, _, name, r in events if name == ENROLLED)
-    announced = {r["batch_id"]: r["expected_count"] for _, _, name, r in events
-                 if name == "bpjs.enrollment.EnrollmentBatchCompleted"}
+    announced = {
+        r["batch_id"]: r["expected_count"]
+        for _, _, name, r in events
+        if name == "bpjs.enrollment.EnrollmentBatchCompleted"
+    }
     assert announced == dict(carried)
 
 
 def test_every_nik_is_valid_and_agrees_with_its_birth_date_apart_from_the_bad_ones(
-        jakarta_small, other_small) -> None:
+    jakarta_small, other_small
+) -> None:
     for scenario, events in (jakarta_small, other_small):
         enrolled = [r for _, _, name, r in events if name == ENROLLED]
         problems = Counter(nik_problem(r["nik"], r["birth_date"]) for r in enrolled)
         bad = scenario.expected["bad"]
-        assert problems == Counter({None: len(enrolled) - sum(
-            bad.get(k, 0) for k in ("malformed_nik", "nik_birth_date_mismatch",
-                                    "unknown_province"))} | {
-            k: n for k, n in (("format", bad.get("malformed_nik", 0)),
-                              ("birth_date", bad.get("nik_birth_date_mismatch", 0)),
-                              ("province", bad.get("unknown_province", 0))) if n})
+        assert problems == Counter(
+            {
+                None: len(enrolled)
+                - sum(
+                    bad.get(k, 0)
+                    for k in ("malformed_nik", "nik_birth_date_mismatch", "unknown_province")
+                )
+            }
+            | {
+                k: n
+                for k, n in (
+                    ("format", bad.get("malformed_nik", 0)),
+                    ("birth_date", bad.get("nik_birth_date_mismatch", 0)),
+                    ("province", bad.get("unknown_province", 0)),
+                )
+                if n
+            }
+        )
         assert len({r["nik"] for r in enrolled}) == len(enrolled)
         kpjs = [r["kpj"] for r in enrolled]
         assert len(set(kpjs)) == len(kpjs)
@@ -101,7 +123,8 @@ def test_jakarta_and_jambi_people_carry_their_province_code(jakarta_small) -> No
 
 
 def test_no_participant_event_precedes_its_enrollment_and_sponsors_come_first(
-        jakarta_small, other_small) -> None:
+    jakarta_small, other_small
+) -> None:
     for _, events in (jakarta_small, other_small):
         enrolled: set[str] = set()
         sponsors_done = False
@@ -118,7 +141,8 @@ def test_no_participant_event_precedes_its_enrollment_and_sponsors_come_first(
 
 
 def test_claims_come_after_every_contribution_and_contributions_in_period_order(
-        jakarta_small) -> None:
+    jakarta_small,
+) -> None:
     _, events = jakarta_small
     names = [name for _, _, name, _ in events]
     last_contribution = max(i for i, n in enumerate(names) if n.endswith("ContributionPosted"))
@@ -140,6 +164,7 @@ def test_money_values_are_ints_and_never_negative(jakarta_small, other_small) ->
             raise AssertionError(f"float at {path}")
         elif isinstance(value, int) and not isinstance(value, bool):
             assert value >= 0, path
+
     for _, events in (jakarta_small, other_small):
         for _, _, name, record in events:
             walk(record, name)
@@ -198,8 +223,13 @@ def test_every_record_encodes_with_the_project_schemas(jakarta_small, other_smal
                 continue
             seen[name] += 1
             fastavro.schemaless_writer(BytesIO(), schemas[name], record)
-    assert set(seen) >= {ENROLLED, CLAIM, "bpjs.contribution.ContributionPosted",
-                         "bpjs.enrollment.CoverageEnded", "bpjs.enrollment.ProgramsChanged"}
+    assert set(seen) >= {
+        ENROLLED,
+        CLAIM,
+        "bpjs.contribution.ContributionPosted",
+        "bpjs.enrollment.CoverageEnded",
+        "bpjs.enrollment.ProgramsChanged",
+    }
 
 
 def test_jakarta_claims_cover_every_ground_outcome_and_kind_at_full_mix() -> None:
@@ -209,9 +239,19 @@ def test_jakarta_claims_cover_every_ground_outcome_and_kind_at_full_mix() -> Non
         if name == CLAIM:
             kind, d = r["detail"]
             details[d.get("ground") or d.get("outcome") or d.get("kind") or kind] += 1
-    assert {"RESIGNATION", "TERMINATION", "CONTRACT_END", "AGE_56", "PARTIAL_10", "PARTIAL_30",
-            "RECOVERED", "PARTIAL_DISABILITY", "DEATH", "OLD_AGE",
-            "bpjs.claim.JkmClaimDetail"} <= set(details)
+    assert {
+        "RESIGNATION",
+        "TERMINATION",
+        "CONTRACT_END",
+        "AGE_56",
+        "PARTIAL_10",
+        "PARTIAL_30",
+        "RECOVERED",
+        "PARTIAL_DISABILITY",
+        "DEATH",
+        "OLD_AGE",
+        "bpjs.claim.JkmClaimDetail",
+    } <= set(details)
 
 
 def test_the_cli_prints_counts_per_topic_and_schema(capsys: pytest.CaptureFixture[str]) -> None:

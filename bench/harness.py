@@ -62,8 +62,11 @@ def fresh_round(settings: Settings) -> Settings:
     if not isolated():
         return fresh
     joiner = "&" if "?" in settings.dsn else "?"
-    return replace(fresh, database_url=Secret(f"{settings.dsn}{joiner}search_path=bench_{run}"),
-                   topic_prefix=f"bench{run}.")
+    return replace(
+        fresh,
+        database_url=Secret(f"{settings.dsn}{joiner}search_path=bench_{run}"),
+        topic_prefix=f"bench{run}.",
+    )
 
 
 def _schema(settings: Settings) -> str:
@@ -111,8 +114,11 @@ def other_groups(settings: Settings) -> list[str]:
         groups = admin.list_groups()
     finally:
         admin.close()
-    return sorted(g["group_id"] for g in groups
-                  if not g["group_id"].startswith("bench") and g["group_state"] == "Stable")
+    return sorted(
+        g["group_id"]
+        for g in groups
+        if not g["group_id"].startswith("bench") and g["group_state"] == "Stable"
+    )
 
 
 def wait_for_quiet(settings: Settings, timeout: float) -> list[str]:
@@ -126,8 +132,10 @@ def wait_for_quiet(settings: Settings, timeout: float) -> list[str]:
         if time.monotonic() > deadline:
             if isolated() or os.environ.get("BENCH_FORCE"):
                 return active
-            raise RuntimeError(f"other consumer groups still active after {timeout:.0f}s: {active};"
-                               " the bench deletes the service's topics (BENCH_FORCE=1 to go on)")
+            raise RuntimeError(
+                f"other consumer groups still active after {timeout:.0f}s: {active};"
+                " the bench deletes the service's topics (BENCH_FORCE=1 to go on)"
+            )
         print(f"waiting for other consumer groups to finish: {active}", flush=True)
         time.sleep(10)
     return []
@@ -142,13 +150,15 @@ class Worker:
     log: Path
 
     @classmethod
-    def start(cls, settings: Settings) -> Worker:
-        log = ROOT / settings.data_dir / f"{settings.app_id}.log"
+    def start(cls, settings: Settings, index: int = 0) -> Worker:
+        """Worker `index` of the round: its own web port and data dir, the round's group."""
+        settings = replace(settings, web_port=settings.web_port + index)
+        log = ROOT / settings.data_dir / f"{settings.app_id}-{index}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ) | {
             "NIK_HASH_KEY": settings.nik_hash_key.value,
             "WEB_PORT": str(settings.web_port),
-            "CLAIMS_DATA_DIR": str(settings.data_dir / settings.app_id),
+            "CLAIMS_DATA_DIR": str(settings.data_dir / settings.app_id / str(index)),
             "CLAIMS_APP_ID": settings.app_id,
             "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
             "DATABASE_URL": settings.dsn,
@@ -156,8 +166,12 @@ class Worker:
         }
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"], cwd=ROOT, env=env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [sys.executable, "-m", "streams.cli", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return cls(settings, proc, log)
 
@@ -186,6 +200,11 @@ class Worker:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the process has used so far (from /proc, in clock ticks)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -196,15 +215,64 @@ class Worker:
             self.proc.wait()
 
 
+def worker_count() -> int:
+    """Worker processes per round (env BENCH_WORKERS, default 1), as `claims run --workers`."""
+    return max(1, int(os.environ.get("BENCH_WORKERS", "1")))
+
+
+@dataclass
+class Fleet:
+    """The round's worker processes, one consumer group; each worker is one Python process."""
+
+    workers: list[Worker]
+
+    @classmethod
+    def start(cls, settings: Settings, n: int) -> Fleet:
+        return cls([Worker.start(settings, i) for i in range(n)])
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes]:
+        return self.workers[0].proc
+
+    @property
+    def log(self) -> Path:
+        return self.workers[0].log
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        for w in self.workers:
+            w.wait_ready(timeout)
+
+    def check(self) -> None:
+        for w in self.workers:
+            w.check()
+
+    def peak_rss_mib(self) -> float:
+        """The largest worker's high-water mark (each worker is a separate process)."""
+        return max(w.peak_rss_mib() for w in self.workers)
+
+    def cpu_seconds(self) -> float:
+        return sum(w.cpu_seconds() for w in self.workers)
+
+    def stop(self) -> None:
+        for w in self.workers:
+            w.stop()
+
+
 async def produce(
-    settings: Settings, messages: Sequence[Encoded], stamps: dict[str, float] | None = None,
+    settings: Settings,
+    messages: Sequence[Encoded],
+    stamps: dict[str, float] | None = None,
     ids: Sequence[str] | None = None,
 ) -> float:
     """Send pre-encoded messages; stamp each id's wall-clock send time; return seconds taken."""
     pre = prefix(settings)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=5,
-        max_batch_size=512 * 1024, enable_idempotence=True, client_id="bench-producer",
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=512 * 1024,
+        enable_idempotence=True,
+        client_id="bench-producer",
     )
     await producer.start()
     started = time.perf_counter()
@@ -236,12 +304,14 @@ def group_lag(settings: Settings, names: Sequence[str]) -> int:
     """Messages the worker's group has not committed yet on the round's topics `names`."""
     topics = [prefix(settings) + n for n in names]
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=settings.app_id,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.app_id,
         enable_auto_commit=False,
     )
     try:
-        parts = [TopicPartition(t, p) for t in topics
-                 for p in consumer.partitions_for_topic(t) or ()]
+        parts = [
+            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+        ]
         ends = consumer.end_offsets(parts)
         return sum(max(end - (consumer.committed(tp) or 0), 0) for tp, end in ends.items())
     finally:
@@ -249,7 +319,7 @@ def group_lag(settings: Settings, names: Sequence[str]) -> int:
 
 
 async def wait_until(
-    done: Callable[[], Awaitable[bool]], worker: Worker, timeout: float, every: float = 0.25
+    done: Callable[[], Awaitable[bool]], worker: Worker | Fleet, timeout: float, every: float = 0.25
 ) -> None:
     """Poll `done` until true; fail when the worker dies or the timeout passes."""
     deadline = time.monotonic() + timeout
@@ -258,3 +328,23 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"not done after {timeout:.0f}s; see {worker.log}")
         await asyncio.sleep(every)
+
+
+def mean_batch_rows(settings: Settings, workers: int = 1) -> dict[str, float]:
+    """Mean rows per database batch, per writer, read from the workers' own /metrics."""
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for i in range(workers):
+        url = f"http://{settings.web_host}:{settings.web_port + i}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                text = response.read().decode()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            for suffix, into in (("_sum", sums), ("_count", counts)):
+                head = f'claims_db_batch_rows{suffix}{{writer="'
+                if line.startswith(head):
+                    writer = line[len(head) :].split('"', 1)[0]
+                    into[writer] = into.get(writer, 0.0) + float(line.rsplit(" ", 1)[1])
+    return {f"batch_rows_{w}": sums[w] / counts[w] for w in sums if counts.get(w)}

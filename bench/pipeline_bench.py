@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import harness
 import raw_limits
-from harness import Encoded, Worker
+from harness import Encoded, Fleet
 
 from services.config import Settings
 from services.simulator import build_scenario
@@ -26,8 +26,11 @@ SCENARIO = "jakarta-2016"
 BPU_COHORT = 250_000  # the Jakarta BPU cohort at scale 1.0
 CLAIMS_AT_SCALE_1 = 34_685 + 474 + 239 + 54  # JHT + JKK + JKM + JP in jakarta-2016
 PARTICIPANTS = T.PARTICIPANT_EVENTS.name
-CLAIM_TOPICS = [PARTICIPANTS, T.CLAIM_DECISIONS.name,
-                *(T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP"))]
+CLAIM_TOPICS = [
+    PARTICIPANTS,
+    T.CLAIM_DECISIONS.name,
+    *(T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")),
+]
 CODEC = AvroCodec.from_directory(harness.ROOT / "schemas")
 
 
@@ -81,9 +84,21 @@ class Profiler:
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             self.proc = subprocess.Popen(
-                [str(harness.ROOT / ".venv/bin/py-spy"), "record", "--format", "raw", "--rate",
-                 "50", "--nonblocking", "--pid", str(pid), "-o", str(out)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    str(harness.ROOT / ".venv/bin/py-spy"),
+                    "record",
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "50",
+                    "--nonblocking",
+                    "--pid",
+                    str(pid),
+                    "-o",
+                    str(out),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
 
     def stop(self) -> None:
@@ -100,7 +115,7 @@ async def _scalar(dsn: str, sql: str) -> Any:
         await conn.close()
 
 
-async def _drained(settings: Settings, worker: Worker, topics: list[str], timeout: float) -> None:
+async def _drained(settings: Settings, worker: Fleet, topics: list[str], timeout: float) -> None:
     """Wait until the worker's group has committed everything on `topics`."""
 
     async def done() -> bool:
@@ -110,11 +125,11 @@ async def _drained(settings: Settings, worker: Worker, topics: list[str], timeou
 
 
 @asynccontextmanager
-async def _round(base: Settings) -> AsyncIterator[tuple[Settings, Worker]]:
+async def _round(base: Settings) -> AsyncIterator[tuple[Settings, Fleet]]:
     """Fresh topics, tables and group with a ready worker; everything removed afterwards."""
     settings = harness.fresh_round(base)
     await harness.prepare(settings)
-    worker = Worker.start(settings)
+    worker = Fleet.start(settings, harness.worker_count())
     try:
         await asyncio.to_thread(worker.wait_ready)
         yield settings, worker
@@ -139,23 +154,35 @@ async def enrollment_round(
         await _drained(settings, worker, [T.SPONSOR_EVENTS.name], timeout)
         start = harness.end_offsets(settings, PARTICIPANTS)
         profiler = Profiler(worker.proc.pid, profile)
+        cpu = worker.cpu_seconds()
         first = time.time()
         produce_s = await harness.produce(settings, w.timed)
         await _drained(settings, worker, [PARTICIPANTS], timeout)
+        cpu = worker.cpu_seconds() - cpu
         profiler.stop()
         dsn = settings.dsn
         last = await _scalar(dsn, "SELECT extract(epoch FROM max(updated_at)) FROM participants")
         persisted = await _scalar(dsn, "SELECT count(*) FROM participants")
+        batch_rows = harness.mean_batch_rows(settings, len(worker.workers))
         rss, others = worker.peak_rss_mib(), len(harness.other_groups(settings))
         worker.stop()  # the limits run alone
         read, consume_s = await _consume_limit(settings, start)
         columns, records = await raw_limits.participants_snapshot(dsn)
         copy_s = await raw_limits.copy_seconds(dsn, columns, records)
     return {
-        "enrollments": len(w.timed), "persisted": persisted, "produce_s": produce_s,
-        "seconds": float(last) - first, "raw_consume_s": consume_s, "raw_consume_n": read,
-        "copy_s": copy_s, "copy_rows": len(records), "peak_rss_mib": rss,
+        "enrollments": len(w.timed),
+        "persisted": persisted,
+        "produce_s": produce_s,
+        "seconds": float(last) - first,
+        "raw_consume_s": consume_s,
+        "raw_consume_n": read,
+        "copy_s": copy_s,
+        "copy_rows": len(records),
+        "peak_rss_mib": rss,
+        "worker_cpu_us_per_event": 1e6 * cpu / len(w.timed),
+        "workers": len(worker.workers),
         "other_groups_at_end": others,
+        **batch_rows,
     }
 
 
@@ -187,10 +214,13 @@ async def claims_round(
         await _drained(settings, worker, [T.SPONSOR_EVENTS.name, PARTICIPANTS], timeout)
         start = harness.end_offsets(settings, PARTICIPANTS)
         profiler = Profiler(worker.proc.pid, profile)
+        cpu = worker.cpu_seconds()
         produce_s = await harness.produce(settings, w.timed, stamps, w.ids)
         await _drained(settings, worker, CLAIM_TOPICS, timeout)
+        cpu = worker.cpu_seconds() - cpu
         profiler.stop()
         decided = await _scalar(settings.dsn, "SELECT count(*) FROM claims")
+        batch_rows = harness.mean_batch_rows(settings, len(worker.workers))
         rss, others = worker.peak_rss_mib(), len(harness.other_groups(settings))
         worker.stop()  # the limit runs alone
         settled = await _settlement_times(settings.dsn)
@@ -198,9 +228,18 @@ async def claims_round(
     latencies = [at - stamps[c] for c, at in settled.items() if c in stamps]
     first = min(stamps.values())
     return {
-        "claims": len(w.timed), "decided": decided, "settled": len(settled),
-        "produce_s": produce_s, "seconds": max(settled.values(), default=first) - first,
-        "p50_s": _percentile(latencies, 0.50), "p99_s": _percentile(latencies, 0.99),
-        "raw_consume_s": consume_s, "raw_consume_n": read, "peak_rss_mib": rss,
+        "claims": len(w.timed),
+        "decided": decided,
+        "settled": len(settled),
+        "produce_s": produce_s,
+        "seconds": max(settled.values(), default=first) - first,
+        "p50_s": _percentile(latencies, 0.50),
+        "p99_s": _percentile(latencies, 0.99),
+        "raw_consume_s": consume_s,
+        "raw_consume_n": read,
+        "peak_rss_mib": rss,
+        "worker_cpu_us_per_claim": 1e6 * cpu / len(w.timed),
+        "workers": len(worker.workers),
         "other_groups_at_end": others,
+        **batch_rows,
     }

@@ -17,8 +17,11 @@ async def consume_seconds(
     Returns (messages read, seconds from the first fetch to the last message).
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-        max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
     )
     await consumer.start()
     try:
@@ -66,9 +69,7 @@ async def copy_seconds(dsn: str, columns: list[str], records: list[tuple[object,
         await conn.execute("TRUNCATE participants_bench")
         started = time.perf_counter()
         async with conn.transaction():
-            await conn.copy_records_to_table(
-                "participants_bench", columns=columns, records=records
-            )
+            await conn.copy_records_to_table("participants_bench", columns=columns, records=records)
         return time.perf_counter() - started
     finally:
         await conn.close()

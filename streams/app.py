@@ -29,9 +29,12 @@ from services.rules import RuleSet
 from streams import faust_fixes
 from streams import topics as T
 from streams.codec import AvroCodec, CodecError
+from streams.logs import event_fields
+from streams.observe import install_observe
 from streams.outbox import relay_outbox
 from streams.positions import Positions
 from streams.resources import Resources
+from streams.web import install_web
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -80,6 +83,10 @@ async def batches(
             await asyncio.sleep(linger)  # lets the consumer fill the queue
         if batch and (len(batch) >= size or waiting.empty()):
             positions.consumed(batch[0].message.topic, seen)
+            if os.environ.get("DEBUG_BATCHES"):
+                log.warning(
+                    "DEBUGB %s n=%d q=%d", batch[0].message.topic, len(batch), waiting.qsize()
+                )
             seen = 0
             yield batch
             await positions.record(batch)
@@ -129,7 +136,13 @@ class Pipeline:
         error_class = type(error).__name__
         self.metrics.dead_letters.labels(m.topic, error_class).inc()
         log.warning(
-            "dead-lettered %s[%s]@%s: %s: %s", m.topic, m.partition, m.offset, error_class, error
+            "dead-lettered %s[%s]@%s: %s: %s",
+            m.topic,
+            m.partition,
+            m.offset,
+            error_class,
+            error,
+            extra=event_fields(m, self.codec.decode, consumer=consumer, error_class=error_class),
         )
         record = {
             "event_id": f"dl-{m.topic}-{m.partition}-{m.offset}",
@@ -168,6 +181,7 @@ class Pipeline:
         try:
             return [await self._retrying(writer, [row for _, row in items], call)]
         except StoreError as e:
+            log.warning("%s: batch of %d refused, retrying row by row: %s", writer, len(items), e)
             if len(items) == 1:
                 await (await self.dead_letter(items[0][0], e, consumer))
                 return []
@@ -265,7 +279,10 @@ def build_app(
         consumer_auto_offset_reset="earliest",
         consumer_metadata_max_age_ms=30_000,
         producer_acks=-1,
-        producer_linger_ms=5,
+        # Batches flush the producer when they end, so a longer linger costs no latency there
+        # and packs more changelog records per request: 5 -> 50 ms cut the worker's CPU per
+        # enrollment by ~10-15% in bench/ (noisy, medians of 2).
+        producer_linger_ms=50,
         broker_commit_every=settings.batch_size,
         broker_commit_interval=1.0,
         stream_buffer_maxsize=max(4096, settings.batch_size * 4),
@@ -288,6 +305,8 @@ def build_app(
     # Started and stopped with the app, so the pool is created in on_start, not at import time.
     app.add_dependency(pipe.resources)
     _wire(app, pipe)
+    install_observe(app, pipe)
+    install_web(app, pipe)
     return app, pipe
 
 

@@ -53,7 +53,11 @@ class ContributionMonth:
 
     def amount_for(self, program: Program) -> int:
         """The amount paid for ``program`` this month (0 if none)."""
-        return sum(a.amount for a in self.amounts if a.program == program)
+        total = 0
+        for a in self.amounts:  # a loop, not sum(genexpr): called per month per claim
+            if a.program is program:
+                total += a.amount
+        return total
 
 
 @dataclass(frozen=True)

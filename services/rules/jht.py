@@ -27,9 +27,9 @@ PARTIAL = {JhtGround.PARTIAL_10: "jht.partial_10.rate", JhtGround.PARTIAL_30: "j
 def flows(coverage: Coverage, prior: tuple[PriorClaim, ...], claim: JhtClaim) -> list[Flow]:
     """Contributions credited by the valuation date, less earlier JHT payouts."""
     paid = [
-        Flow(month_start(c.period), c.amount_for(Program.JHT))
+        Flow(month_start(c.period), amount)
         for c in coverage.contributions
-        if c.paid_on <= claim.submitted_on and c.amount_for(Program.JHT)
+        if c.paid_on <= claim.submitted_on and (amount := c.amount_for(Program.JHT))
     ]
     return paid + [
         Flow(month_start(p.event_date), -p.paid_amount)

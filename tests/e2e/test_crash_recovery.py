@@ -70,6 +70,20 @@ def count(env: Env, sql: str) -> int:
     return int(env.query(sql)[0]["n"])
 
 
+def progress(env: Env) -> dict[str, int]:
+    """Where each stage stands, for a failure message."""
+    return {
+        "claims": count(env, "SELECT count(*) AS n FROM claims"),
+        "settled": count(env, "SELECT count(*) AS n FROM settlements"),
+        "paid": count(env, "SELECT count(*) AS n FROM settlements WHERE status = 'PAID'"),
+        "unpublished": count(
+            env, "SELECT count(*) AS n FROM payment_outbox WHERE published_at IS NULL"
+        ),
+        "results": count(env, "SELECT count(*) AS n FROM payment_results"),
+        "dead_letters": count(env, "SELECT count(*) AS n FROM dead_letters"),
+    }
+
+
 def test_a_worker_killed_mid_stream_settles_every_claim_exactly_once(pipeline: Env) -> None:
     payments = pipeline.payment_service()
     payments.start()
@@ -84,13 +98,17 @@ def test_a_worker_killed_mid_stream_settles_every_claim_exactly_once(pipeline: E
         pipeline.worker.kill(signal.SIGKILL)
         assert settled_at_kill < N, "the stream finished before the kill; raise N"
         pipeline.worker.start()
-        pipeline.wait_for(
-            "every claim settled and paid",
-            lambda: (
-                count(pipeline, "SELECT count(*) AS n FROM settlements WHERE status = 'PAID'") == N
-            ),
-            timeout=240,
-        )
+        try:
+            pipeline.wait_for(
+                "every claim settled and paid",
+                lambda: (
+                    count(pipeline, "SELECT count(*) AS n FROM settlements WHERE status = 'PAID'")
+                    == N
+                ),
+                timeout=240,
+            )
+        except AssertionError as e:
+            raise AssertionError(f"{progress(pipeline)}\n{e}") from None
     finally:
         payments.stop()
     rows: list[dict[str, Any]] = pipeline.query(

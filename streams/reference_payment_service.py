@@ -56,6 +56,7 @@ from typing import Any
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import fingerprint, load_schema, to_parsing_canonical_form
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import CommitFailedError, RebalanceInProgressError
 
 log = logging.getLogger(__name__)
 INSTRUCTIONS = "bpjs.payment-instructions.v1"
@@ -151,10 +152,21 @@ class ReferencePaymentService:
                         self._handle(producer, self.decode(msg.value))
                 if batch:
                     producer.flush()  # results are durable before the offsets move on
-                    consumer.commit()
+                    self._commit(consumer)
         finally:
             producer.close()
             consumer.close()
+
+    @staticmethod
+    def _commit(consumer: KafkaConsumer) -> None:
+        """Commit, or let a rebalance win: a commit refused because the group is rebalancing
+        (another instance joined, metadata changed) is normal. The uncommitted instructions are
+        delivered again, to this instance or another, and the idempotency_key dedupe (durable,
+        in a real service) makes paying them again a no-op."""
+        try:
+            consumer.commit()
+        except (CommitFailedError, RebalanceInProgressError) as e:
+            log.warning("offsets not committed (group rebalancing); will be redelivered: %s", e)
 
     def _handle(self, producer: KafkaProducer, ins: dict[str, Any]) -> None:
         key = ins["idempotency_key"]

@@ -11,6 +11,7 @@ from app_events import INSTRUCTION, RESULT, SCHEMAS, fixture
 from fastavro import parse_schema
 from fastavro._schema_common import UnknownType
 from fastavro.schema import fingerprint, to_parsing_canonical_form
+from kafka.errors import CommitFailedError, RebalanceInProgressError
 
 from streams.codec import AvroCodec
 from streams.reference_payment_service import (
@@ -157,3 +158,26 @@ def test_the_realistic_payer_is_deterministic_and_mostly_on_time() -> None:
             assert paid is not None and due <= paid <= due + timedelta(days=5) and reason is None
         else:
             assert (paid, reason) == (None, "account closed")
+
+
+class RebalancingConsumer:
+    """A consumer whose commit is refused because its group is rebalancing."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error, self.commits = error, 0
+
+    def commit(self) -> None:
+        self.commits += 1
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error", [RebalanceInProgressError("rebalancing"), CommitFailedError("generation moved on")]
+)
+def test_a_commit_refused_during_a_rebalance_does_not_stop_the_service(
+    error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    consumer = RebalancingConsumer(error)
+    ReferencePaymentService._commit(consumer)  # type: ignore[arg-type]
+    assert consumer.commits == 1
+    assert "will be redelivered" in caplog.text

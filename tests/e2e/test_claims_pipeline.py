@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.rules.reasons import ReasonCode
 from tests.e2e.conftest import Env
 from tests.e2e.events import (
     PARTICIPANTS,
@@ -48,8 +49,21 @@ EXPECTED: dict[str, tuple[str, set[str], int | None]] = {
     "E1-JKK-OLD": ("REJECTED", {"claim_expired"}, 0),
     "F1-JKK-LAPSED": ("REJECTED", {"coverage_lapsed"}, 0),
     "G1-JHT-PARTIAL": ("REJECTED", {"minimum_membership_not_met"}, 0),
+    "H1-JHT-PARTIAL10": ("APPROVED", set(), None),
+    "H2-JHT-PARTIAL30": ("REJECTED", {"partial_withdrawal_used"}, 0),
+    "I1-JHT-NOBAL": ("REJECTED", {"no_balance"}, 0),
+    "J1-JKK-INVALID": ("REJECTED", {"invalid_claim"}, 0),
+    "K1-JKK-JAMSOSTEK": ("REJECTED", {"out_of_scope"}, 0),
     "X1-UNKNOWN": ("REJECTED", {"not_enrolled"}, 0),
 }
+
+
+def test_the_scenario_exercises_every_reason_code() -> None:
+    assert set().union(*(reasons for _, reasons, _ in EXPECTED.values())) == {
+        r.value for r in ReasonCode
+    }
+
+
 DEAD = {"InvalidEvent": 1, "BadMarker": 1, "TruncatedMessage": 1, "UnknownParticipant": 1}
 
 
@@ -273,6 +287,67 @@ def publish_scenario(env: Env) -> None:
             date(2025, 6, 1),
             date(2025, 6, 2),
             jht("PARTIAL_10"),
+        ),
+    )
+    # H: ten years a member; a 10% partial JHT withdrawal, then a 30% one (one per membership).
+    h = pu(
+        env, "31000000012", date(1980, 5, 5), 12, date(2024, 1, 1), 18, enrolled_on=date(2015, 7, 1)
+    )
+    for claim_id, ground, day in (
+        ("H1-JHT-PARTIAL10", "PARTIAL_10", date(2025, 8, 1)),
+        ("H2-JHT-PARTIAL30", "PARTIAL_30", date(2025, 9, 1)),
+    ):
+        submit(env, claim(claim_id, "31000000012", h, "JHT", day, day, jht(ground)))
+    # I: enrolled in JHT but never paid for: nothing to pay out after resigning.
+    i = pu(env, "31000000013", date(1991, 9, 9), 13, date(2023, 1, 1), 0)
+    env.send(
+        PARTICIPANTS,
+        "31000000013",
+        f"{ev}.CoverageEnded",
+        ended("31000000013", i, date(2025, 1, 31), "RESIGNED"),
+    )
+    submit(
+        env,
+        claim(
+            "I1-JHT-NOBAL",
+            "31000000013",
+            i,
+            "JHT",
+            date(2025, 1, 31),
+            date(2025, 3, 15),
+            jht("RESIGNATION", date(2025, 1, 31)),
+        ),
+    )
+    # J: an accident report whose second stage is dated before its first.
+    j = pu(env, "31000000014", date(1987, 2, 2), 14, date(2024, 1, 1), 18)
+    inconsistent = jkk("RECOVERED", WAGE, date(2025, 6, 3), medical=1_000_000)
+    inconsistent[1]["reported_stage2_on"] = date(2025, 6, 1)
+    submit(
+        env,
+        claim(
+            "J1-JKK-INVALID",
+            "31000000014",
+            j,
+            "JKK",
+            date(2025, 6, 2),
+            date(2025, 6, 9),
+            inconsistent,
+        ),
+    )
+    # K: an accident before 1 July 2015, under the Jamsostek regime the rules do not model.
+    k = pu(
+        env, "31000000015", date(1975, 3, 3), 15, date(2015, 1, 1), 6, enrolled_on=date(2015, 1, 1)
+    )
+    submit(
+        env,
+        claim(
+            "K1-JKK-JAMSOSTEK",
+            "31000000015",
+            k,
+            "JKK",
+            date(2015, 5, 4),
+            date(2015, 5, 11),
+            jkk("RECOVERED", WAGE, date(2015, 5, 5), medical=1_000_000),
         ),
     )
     # X: a KPJ nobody enrolled.

@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaProducer, TopicPartition
 from kafka import KafkaAdminClient, KafkaConsumer
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.adapters.postgres import PostgresStore
 from services.config import Secret, Settings, load_settings
@@ -341,10 +342,12 @@ def mean_batch_rows(settings: Settings, workers: int = 1) -> dict[str, float]:
                 text = response.read().decode()
         except OSError:
             continue
-        for line in text.splitlines():
-            for suffix, into in (("_sum", sums), ("_count", counts)):
-                head = f'claims_db_batch_rows{suffix}{{writer="'
-                if line.startswith(head):
-                    writer = line[len(head) :].split('"', 1)[0]
-                    into[writer] = into.get(writer, 0.0) + float(line.rsplit(" ", 1)[1])
+        for family in text_string_to_metric_families(text):
+            if family.name != "claims_db_batch_rows":
+                continue
+            for sample in family.samples:
+                into = {"claims_db_batch_rows_sum": sums, "claims_db_batch_rows_count": counts}
+                if sample.name in into:
+                    writer = sample.labels["writer"]
+                    into[sample.name][writer] = into[sample.name].get(writer, 0.0) + sample.value
     return {f"batch_rows_{w}": sums[w] / counts[w] for w in sums if counts.get(w)}

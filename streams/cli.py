@@ -85,13 +85,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from streams.status import claim_status
+    from streams.status import claim_status, not_found, render
 
     found = asyncio.run(claim_status(_settings(local_default_key=True).dsn, args.claim_id))
     if found is None:
-        print(json.dumps({"claim_id": args.claim_id, "error": "not found"}))
+        print(render(not_found(args.claim_id)))
         return EXIT_NOT_FOUND
-    print(json.dumps(found, indent=2, default=str))
+    print(render(found))
     return 0
 
 

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Final
 
+from services.rules import Program
 from services.rules.holidays import HolidayCalendar, default_calendar
 
-PROGRAMS: Final = ("JHT", "JKK", "JKM", "JP")
+PROGRAMS: Final = tuple(p.value for p in Program)
 STATES: Final = ("due_soon", "overdue")
 # Warn this many working days ahead: the shortest statutory deadline (JKm) is 3 working days,
 # so two days left is already most of it gone.

@@ -49,6 +49,11 @@ class Settings:
     batch_linger_s: float = 0.02  # seconds a small batch waits for more events
     outbox_interval_s: float = 0.2
     db_pool_size: int = 4
+    # Static group membership (KIP-345): a restarted worker with the same id takes its partitions
+    # back at once, without waiting for a rebalance; give each worker process its own stable id.
+    instance_id: str | None = None
+    # A dead or stalled worker loses its partitions after this long without a heartbeat.
+    session_timeout_s: float = 10.0
     rules_overrides_file: Path | None = None
     log_level: str = "INFO"
     log_format: str = "text"
@@ -74,6 +79,8 @@ ENV_VARS: Final[Mapping[str, str]] = {
     "batch_linger_s": "BATCH_LINGER_SECONDS",
     "outbox_interval_s": "OUTBOX_INTERVAL_SECONDS",
     "db_pool_size": "DB_POOL_SIZE",
+    "instance_id": "WORKER_INSTANCE_ID",
+    "session_timeout_s": "SESSION_TIMEOUT_SECONDS",
     "rules_overrides_file": "RULES_OVERRIDES_FILE",
     "log_level": "LOG_LEVEL",
     "log_format": "LOG_FORMAT",
@@ -126,6 +133,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"NIK_HASH_KEY must be set to a secret of at least {MIN_KEY_LENGTH} characters: "
             "it keys the hash that pseudonymises every NIK (make run and the tests set a local one)"
+        )
+    if not 6 <= settings.session_timeout_s <= 300:
+        # The broker's group.min/max.session.timeout.ms defaults: outside them it refuses the join.
+        raise ConfigError(
+            f"SESSION_TIMEOUT_SECONDS={settings.session_timeout_s:g}: must be 6 to 300 seconds"
         )
     if not settings.dsn.startswith(("postgresql://", "postgres://")):
         raise ConfigError("DATABASE_URL must be a postgresql:// URL")

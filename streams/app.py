@@ -283,6 +283,12 @@ def build_app(
         # and packs more changelog records per request: 5 -> 50 ms cut the worker's CPU per
         # enrollment by ~10-15% in bench/ (noisy, medians of 2).
         producer_linger_ms=50,
+        # Recovery time: a dead or stopped worker's partitions move after the session timeout
+        # (Faust's default is 60 s); heartbeats at a third of it, as Kafka recommends. With a
+        # WORKER_INSTANCE_ID (static membership) a restarted worker rejoins without a rebalance.
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.session_timeout_s / 3,
+        consumer_group_instance_id=settings.instance_id,
         broker_commit_every=settings.batch_size,
         broker_commit_interval=1.0,
         stream_buffer_maxsize=max(4096, settings.batch_size * 4),

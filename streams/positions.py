@@ -19,14 +19,33 @@ idempotent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from services.errors import TransientError
 
 log = logging.getLogger(__name__)
 
 STALL_SECONDS = 10.0
+R = TypeVar("R")
+
+
+async def retrying(what: str, call: Callable[[], Awaitable[R]]) -> R:
+    """Retry a position read or write through a database outage (capped backoff, forever).
+
+    These calls run inside the agent's stream loop, outside any per-batch error policy: raised,
+    the error would crash the agent (Faust restarts it, but without the batch in hand)."""
+    delay = 0.1
+    while True:
+        try:
+            return await call()
+        except TransientError as e:
+            log.warning("%s: transient database error, retry in %.1fs: %s", what, delay, e)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class PositionStore(Protocol):
@@ -60,7 +79,10 @@ class Positions:
     async def expected(self, tp: Any) -> int:
         if tp not in self.next:
             if tp.topic not in self._recorded:
-                self._recorded[tp.topic] = await self.store.processed_offsets(self.name, tp.topic)
+                self._recorded[tp.topic] = await retrying(
+                    f"{self.name}: positions",
+                    lambda: self.store.processed_offsets(self.name, tp.topic),
+                )
             recorded = self._recorded[tp.topic]
             if tp.partition in recorded:
                 self.next[tp] = recorded[tp.partition] + 1
@@ -104,7 +126,10 @@ class Positions:
             key = (e.message.topic, e.message.partition)
             last[key] = max(last.get(key, -1), e.message.offset)
         if last:
-            await self.store.record_positions(self.name, last)
+            await retrying(
+                f"{self.name}: recording positions",
+                lambda: self.store.record_positions(self.name, last),
+            )
 
     async def watch(self) -> None:
         """Seek back partitions that have fallen silent below their high-water mark."""

@@ -21,8 +21,9 @@ Delivery is at least once: deduplicate on idempotency_key
   Instructions are published from a PostgreSQL outbox and marked published only after the
   broker's acknowledgement, so a crash between the two publishes the same instruction again
   (same instruction_id, same idempotency_key = "claim:<claim id>", one per claim). Pay each
-  idempotency_key once. This reference keeps the keys it paid in memory; a real service keeps
-  them durably, in the same transaction as the payment itself.
+  idempotency_key once; to a redelivered instruction answer with the result already sent (the
+  same bytes, same event_id). This reference keeps what it paid in memory; a real service keeps
+  it durably, in the same transaction as the payment itself.
 
 Reporting results
   One PaymentResult per instruction, keyed by the claim id, carrying its instruction_id and
@@ -33,8 +34,9 @@ Reporting results
   a FAILED claim may later be PAID by a retry, which is a new result with a new event_id. The
   claims service computes statutory late interest from due_date and paid_on (1% a day for JKK
   and JKm).
-  Commit the consumer's offsets only after the results are flushed (acks=all), as below, so
-  a crash re-delivers instructions rather than losing results.
+  Commit the consumer's offsets only after the results are flushed (acks=all) and every one
+  of them delivered, as below, so a crash or a long broker outage re-delivers instructions
+  rather than losing results. A poll that fails while the broker is away is retried.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import os
 import random
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -56,7 +59,7 @@ from typing import Any
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import fingerprint, load_schema, to_parsing_canonical_form
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.errors import CommitFailedError, RebalanceInProgressError
+from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
 
 log = logging.getLogger(__name__)
 INSTRUCTIONS = "bpjs.payment-instructions.v1"
@@ -101,10 +104,13 @@ class ReferencePaymentService:
         self.result = load(schemas, "bpjs.payment.PaymentResult")
         self.instruction_header = header(self.instruction)
         self.result_header = header(self.result)
-        self.paid_keys: set[str] = set()
+        # idempotency_key -> the encoded result sent for it (a real service keeps this durably,
+        # in the same transaction as the payment itself).
+        self.results: dict[str, bytes] = {}
         self.paid = self.failed = self.duplicates = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_outage_log = 0.0
 
     def decode(self, data: bytes) -> dict[str, Any]:
         if data[:10] != self.instruction_header:
@@ -146,16 +152,36 @@ class ReferencePaymentService:
         producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=10)
         try:
             while not self._stop.is_set():
-                batch = consumer.poll(timeout_ms=200)
-                for records in batch.values():
-                    for msg in records:
-                        self._handle(producer, self.decode(msg.value))
+                try:
+                    batch = consumer.poll(timeout_ms=200)
+                except KafkaError as e:
+                    # The broker is unreachable (restart, network): the client reconnects by
+                    # itself; nothing was consumed, so nothing is lost. Wait and poll again.
+                    self._outage(e)
+                    continue
+                sent = [
+                    self._handle(producer, self.decode(msg.value))
+                    for records in batch.values()
+                    for msg in records
+                ]
                 if batch:
                     producer.flush()  # results are durable before the offsets move on
-                    self._commit(consumer)
+                    if all(f.succeeded() for f in sent):
+                        self._commit(consumer)
+                    else:  # a result was not delivered: read the batch again, resend them
+                        log.warning("results not delivered; re-reading the instructions")
+                        for tp, records in batch.items():
+                            consumer.seek(tp, records[0].offset)
         finally:
             producer.close()
             consumer.close()
+
+    def _outage(self, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_outage_log > 10:  # one line per 10 s, not one per poll
+            log.warning("broker unreachable, retrying: %s", error)
+            self._last_outage_log = now
+        self._stop.wait(1.0)
 
     @staticmethod
     def _commit(consumer: KafkaConsumer) -> None:
@@ -167,12 +193,19 @@ class ReferencePaymentService:
             consumer.commit()
         except (CommitFailedError, RebalanceInProgressError) as e:
             log.warning("offsets not committed (group rebalancing); will be redelivered: %s", e)
+        except KafkaError as e:  # the broker went away after the flush: redelivered, deduplicated
+            log.warning("offsets not committed (broker unreachable); will be redelivered: %s", e)
 
-    def _handle(self, producer: KafkaProducer, ins: dict[str, Any]) -> None:
+    def _handle(self, producer: KafkaProducer, ins: dict[str, Any]) -> Any:
+        """Pay an instruction once; return the delivery of its result. A redelivered instruction
+        is never paid again, but its result is sent again, byte for byte (same event_id): it may
+        be the very result whose delivery failed, and the claims service applies it once."""
         key = ins["idempotency_key"]
-        if key in self.paid_keys:  # a redelivered instruction is never paid twice
+        if key in self.results:
             self.duplicates += 1
-            return
+            return producer.send(
+                self.results_topic, key=ins["claim_id"].encode(), value=self.results[key]
+            )
         status, paid_on, reason = self.decide(ins)
         result = {
             "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"result/{key}")),
@@ -185,14 +218,14 @@ class ReferencePaymentService:
             "paid_on": paid_on,
             "failure_reason": reason,
         }
-        producer.send(
-            self.results_topic, key=ins["claim_id"].encode(), value=self.encode_result(result)
-        )
-        self.paid_keys.add(key)
+        self.results[key] = self.encode_result(result)
         if status == "PAID":
             self.paid += 1
         else:
             self.failed += 1
+        return producer.send(
+            self.results_topic, key=ins["claim_id"].encode(), value=self.results[key]
+        )
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="reference-payments", daemon=True)

@@ -97,6 +97,8 @@ def start_workers(settings: Settings, n: int) -> list[subprocess.Popen[bytes]]:
                 "NIK_HASH_KEY": settings.nik_hash_key.value,
                 "WEB_PORT": str(settings.web_port + i),
                 "CLAIMS_DATA_DIR": str(settings.data_dir / f"worker-{i}"),
+                # Static membership: worker i restarted rejoins as itself, without a rebalance.
+                "WORKER_INSTANCE_ID": f"{settings.app_id}-worker-{i}",
             }
         )
         with (log_dir / f"worker-{i}.log").open("ab") as log:

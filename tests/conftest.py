@@ -36,9 +36,21 @@ def parse_env(text: str) -> dict[str, str]:
     return pairs
 
 
+SERVICE_VARS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+
+
 def _run_stack(*args: str) -> subprocess.CompletedProcess[str]:
+    """The local stack's script, with the service variables unset so that it speaks of the local
+    stack itself (with them set, `up` would leave the services alone)."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
     return subprocess.run(
-        [str(STACK), *args], capture_output=True, text=True, cwd=REPO, timeout=600, check=False
+        [str(STACK), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=600,
+        check=False,
     )
 
 
@@ -46,14 +58,18 @@ def _run_stack(*args: str) -> subprocess.CompletedProcess[str]:
 def stack() -> Stack:
     """Kafka and PostgreSQL for this session.
 
-    The user's own services when both KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL are set, otherwise
-    the local stack, started once here. It is deliberately not stopped at session end: the next
-    pytest run reuses it (`up` on a running stack returns at once; starting twice is harmless), and
-    the Makefile / CI run `deploy/local/stack down` when they are done.
+    The user's own services when KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL point elsewhere than
+    the local stack; otherwise the local stack, started once here (`make test` exports the local
+    stack's own addresses, which still counts as local: the fault tier may crash and restart it).
+    It is deliberately not stopped at session end: the next pytest run reuses it (`up` on a running
+    stack returns at once; starting twice is harmless), and the Makefile / CI run
+    `deploy/local/stack down` when they are done.
     """
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     database = os.environ.get("DATABASE_URL")
-    if kafka and database:
+    local = parse_env(_run_stack("env").stdout)
+    ours = (kafka, database) == (local["KAFKA_BOOTSTRAP_SERVERS"], local["DATABASE_URL"])
+    if kafka and database and not ours:
         return Stack(kafka_bootstrap=kafka, database_url=database, local=False)
     up = _run_stack("up")
     if up.returncode != 0:
@@ -61,11 +77,10 @@ def stack() -> Stack:
             f"deploy/local/stack up failed ({up.returncode}):\n{up.stdout}\n{up.stderr}",
             pytrace=False,
         )
-    env = parse_env(_run_stack("env").stdout)
     return Stack(
-        kafka_bootstrap=env["KAFKA_BOOTSTRAP_SERVERS"],
-        database_url=env["DATABASE_URL"],
-        local=not (kafka or database),
+        kafka_bootstrap=local["KAFKA_BOOTSTRAP_SERVERS"],
+        database_url=local["DATABASE_URL"],
+        local=True,
     )
 
 

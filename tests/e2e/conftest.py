@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,65 +19,9 @@ from services.config import Settings, load_settings
 from streams.admin import ensure_topics
 from streams.codec import AvroCodec
 from streams.reference_payment_service import ReferencePaymentService
+from tests.workers import Worker, free_port
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Worker:
-    """A `claims worker` subprocess, started the way `claims run` starts it."""
-
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    def start(self, timeout: float = 120) -> None:
-        self.starts += 1
-        with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"],
-                env=self.env,
-                cwd=REPO,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        url = f"http://127.0.0.1:{self.env['WEB_PORT']}/metrics"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"worker exited {self.proc.returncode}:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise AssertionError(f"worker not ready after {timeout}s:\n{self.tail()}")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        assert self.proc is not None
-        os.killpg(self.proc.pid, sig)
-        self.proc.wait(timeout=60)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.kill(signal.SIGTERM)
-
-    def metrics(self) -> str:
-        url = f"http://127.0.0.1:{self.env['WEB_PORT']}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return str(r.read().decode())
-
-    def tail(self, n: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
 
 @dataclass
@@ -165,6 +104,7 @@ def pipeline(
         "WEB_PORT": str(free_port()),
         "CLAIMS_DATA_DIR": str(tmp / "faust"),
         "OUTBOX_INTERVAL_SECONDS": "0.1",
+        "WORKER_INSTANCE_ID": f"t-{run_id}-worker-0",
         **getattr(request.module, "WORKER_ENV", {}),
     }
     settings = load_settings(env)

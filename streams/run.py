@@ -95,6 +95,7 @@ def start_workers(settings: Settings, n: int) -> list[subprocess.Popen[bytes]]:
         env.update(
             {
                 "NIK_HASH_KEY": settings.nik_hash_key.value,
+                "DEAD_LETTER_PUBLIC_KEY": settings.dead_letter_public_key,
                 "WEB_PORT": str(settings.web_port + i),
                 "CLAIMS_DATA_DIR": str(settings.data_dir / f"worker-{i}"),
             }

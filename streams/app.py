@@ -182,9 +182,17 @@ class Pipeline:
 
     async def reseal_legacy_dead_letters(self, store: PostgresStore) -> None:
         """Seal the dead letters stored before migration 0003 (clear key and value) at start."""
-        resealed, dropped = await dead_letters.reseal_legacy(
-            store, self.sealer, self.codec.writer_name
-        )
+        try:
+            resealed, dropped = await dead_letters.reseal_legacy(
+                store, self.sealer, self.codec.writer_name
+            )
+        except ServiceError as e:  # the worker still starts; the next start or the command retries
+            log.error(
+                "could not seal the dead letters stored in clear before migration 0003 (run"
+                " `claims dead-letters reseal`): %s",
+                e,
+            )
+            return
         if resealed or dropped:
             log.warning(
                 "sealed %d dead letters stored in clear before migration 0003 (%d duplicates"

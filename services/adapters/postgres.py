@@ -446,21 +446,32 @@ class PostgresStore:
 
     async def reseal_dead_letter(
         self, dead_letter_id: int, topic: str, sealed: Sealed, value_schema: str | None
-    ) -> bool:
-        """Replace a legacy row's clear key and value by their envelope; False when a sealed
-        row of the same message already exists (the legacy copy is then deleted)."""
+    ) -> bool | None:
+        """Replace a legacy row's clear key and value by their envelope.
+
+        True: resealed. False: a sealed row of the same message already exists, so the clear
+        copy is deleted. None: another process resealed (or removed) it first.
+        """
         return await _guard(
             "reseal_dead_letter", self._reseal(dead_letter_id, topic, sealed, value_schema)
         )
 
     async def _reseal(
         self, dead_letter_id: int, topic: str, sealed: Sealed, value_schema: str | None
-    ) -> bool:
+    ) -> bool | None:
         async with self._tx() as conn:
+            # Two workers starting together both reseal: the row lock makes one of them wait and
+            # then find the row already sealed.
+            still_clear = await conn.fetchval(
+                "SELECT sealed IS NULL FROM dead_letters WHERE id = $1 FOR UPDATE", dead_letter_id
+            )
+            if not still_clear:
+                return None
             twin = await conn.fetchval(
-                "SELECT id FROM dead_letters WHERE topic = $1 AND value_digest = $2",
+                "SELECT id FROM dead_letters WHERE topic = $1 AND value_digest = $2 AND id <> $3",
                 topic,
                 sealed.value_digest,
+                dead_letter_id,
             )
             if twin is not None:
                 await conn.execute("DELETE FROM dead_letters WHERE id = $1", dead_letter_id)

@@ -16,7 +16,7 @@ class LegacyDeadLetters(Protocol):
 
     async def reseal_dead_letter(
         self, dead_letter_id: int, topic: str, sealed: Sealed, value_schema: str | None
-    ) -> bool: ...
+    ) -> bool | None: ...
 
 
 async def reseal_legacy(
@@ -28,17 +28,17 @@ async def reseal_legacy(
 ) -> tuple[int, int]:
     """Seal every pre-0003 row still holding a clear key and value, then blank them.
 
-    Returns (resealed, dropped): a row is dropped when a sealed row of the same message exists.
+    Returns (resealed, dropped): a row is dropped when a sealed row of the same message exists;
+    a row another process resealed meanwhile counts as neither.
     Each row is bound to its own topic/partition/offset, as if it had been sealed when parked.
     """
     resealed = dropped = 0
     while legacy := await store.legacy_dead_letters(batch):
         for old in legacy:
             sealed = sealer.seal(old.key, old.value, old.position)
-            if await store.reseal_dead_letter(
+            done = await store.reseal_dead_letter(
                 old.id, old.position.topic, sealed, schema_of(old.value)
-            ):
-                resealed += 1
-            else:
-                dropped += 1
+            )
+            resealed += done is True
+            dropped += done is False  # None: another process sealed it first
     return resealed, dropped

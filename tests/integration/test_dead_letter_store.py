@@ -3,6 +3,7 @@ deduplication on the keyed digest."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -152,3 +153,24 @@ async def test_the_reseal_command_seals_with_the_workers_public_key(schema_url: 
         assert NIK not in await raw_dump(store)
     finally:
         await store.close()
+
+
+async def test_two_workers_resealing_at_once_lose_no_dead_letter(schema_url: str) -> None:
+    values = [b"clear %d " % i + NIK for i in range(40)]
+    for i, value in enumerate(values):
+        await insert_clear(schema_url, None, value, Position(WHERE.topic, 0, i))
+    first = await PostgresStore.connect(schema_url, size=1)
+    second = await PostgresStore.connect(schema_url, size=1)
+    try:
+        await first.migrate()
+        done = await asyncio.gather(
+            reseal_legacy(first, SEALER, lambda _: None, batch=7),
+            reseal_legacy(second, SEALER, lambda _: None, batch=7),
+        )
+        assert sum(resealed for resealed, _ in done) == 40
+        assert [dropped for _, dropped in done] == [0, 0]
+        assert len(await first.dead_letters()) == 40
+        assert NIK not in await raw_dump(first)
+    finally:
+        await first.close()
+        await second.close()

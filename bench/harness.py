@@ -161,6 +161,7 @@ class Worker:
         env = dict(os.environ) | {
             "NIK_HASH_KEY": settings.nik_hash_key.value,
             "DEAD_LETTER_PUBLIC_KEY": settings.dead_letter_public_key,
+            "DEAD_LETTER_PRIVATE_KEYS": "",  # a worker refuses the keys that open dead letters
             "WEB_PORT": str(settings.web_port),
             "CLAIMS_DATA_DIR": str(settings.data_dir / settings.app_id / str(index)),
             "CLAIMS_APP_ID": settings.app_id,

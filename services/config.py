@@ -167,7 +167,13 @@ def private_keys(settings: Settings) -> list[str]:
 
 
 def require_dead_letter_public_key(settings: Settings) -> str:
-    """The worker refuses to start without the key that seals dead letters."""
+    """The worker refuses to start without the key that seals dead letters, and with the keys
+    that open them: a worker must be able to seal a NIK but never to read one back."""
+    if settings.dead_letter_private_keys.value:
+        raise ConfigError(
+            "DEAD_LETTER_PRIVATE_KEYS must not be set for a worker: only `claims dead-letters"
+            " show/replay` may hold the keys that open dead letters"
+        )
     if not settings.dead_letter_public_key:
         raise ConfigError(
             "DEAD_LETTER_PUBLIC_KEY must be set to the base64 X25519 public key that seals dead"

@@ -92,6 +92,7 @@ def start_workers(settings: Settings, n: int) -> list[subprocess.Popen[bytes]]:
     log_dir.mkdir(exist_ok=True)
     for i in range(n):
         env = dict(os.environ)
+        env.pop("DEAD_LETTER_PRIVATE_KEYS", None)  # a worker refuses them (it never opens)
         env.update(
             {
                 "NIK_HASH_KEY": settings.nik_hash_key.value,

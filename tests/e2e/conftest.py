@@ -164,6 +164,7 @@ def pipeline(
         "DATABASE_URL": f"{stack.database_url}?search_path={schema}",
         "NIK_HASH_KEY": "e2e-test-key-0123456789",
         "DEAD_LETTER_PUBLIC_KEY": public_key,
+        "DEAD_LETTER_PRIVATE_KEYS": "",  # empty is unset: a worker refuses the opening keys
         "TOPIC_PREFIX": f"t{run_id}.",
         "CLAIMS_APP_ID": f"t-{run_id}",
         "WEB_PORT": str(free_port()),

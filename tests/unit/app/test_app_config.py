@@ -217,3 +217,18 @@ def test_the_worker_needs_the_public_key_but_other_commands_do_not() -> None:
 
 def test_tools_that_never_pseudonymise_may_run_without_the_hash_key() -> None:
     assert load_settings({}, require_hash_key=False).nik_hash_key == Secret("")
+
+
+def test_a_worker_refuses_the_private_keys_that_open_dead_letters() -> None:
+    from services.config import require_dead_letter_public_key
+    from services.sealing import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
+
+    settings = load(
+        DEAD_LETTER_PUBLIC_KEY=DEMO_PUBLIC_KEY, DEAD_LETTER_PRIVATE_KEYS=DEMO_PRIVATE_KEY
+    )
+    with pytest.raises(ConfigError, match="DEAD_LETTER_PRIVATE_KEYS must not be set") as error:
+        require_dead_letter_public_key(settings)
+    assert DEMO_PRIVATE_KEY not in str(error.value)
+    assert require_dead_letter_public_key(load(DEAD_LETTER_PUBLIC_KEY=DEMO_PUBLIC_KEY)) == (
+        DEMO_PUBLIC_KEY
+    )

@@ -28,6 +28,7 @@ def _settings(local_default_key: bool = False) -> Settings:
         )
         env["NIK_HASH_KEY"] = LOCAL_DEMO_KEY
     if local_default_key and not env.get("DEAD_LETTER_PUBLIC_KEY"):
+        print("DEAD_LETTER_PUBLIC_KEY not set: using the local demo key pair", file=sys.stderr)
         env["DEAD_LETTER_PUBLIC_KEY"] = DEMO_PUBLIC_KEY  # its private key: DEMO_PRIVATE_KEY
     return load_settings(env)
 

@@ -20,9 +20,8 @@ from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from services.adapters.postgres import PostgresStore
 from services.app.records import Position, StoredDeadLetter
 from services.config import (
     ConfigError,
@@ -33,6 +32,9 @@ from services.config import (
 )
 from services.errors import ServiceError
 from services.sealing import DEMO_PRIVATE_KEY, Opener, Sealer, SealError, UnknownKey, keygen
+
+if TYPE_CHECKING:
+    from services.adapters.postgres import PostgresStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
@@ -90,6 +92,8 @@ def _position(d: StoredDeadLetter) -> Position:
 
 
 async def _with_store(settings: Settings) -> PostgresStore:
+    from services.adapters.postgres import PostgresStore  # asyncpg: only when a command needs it
+
     return await PostgresStore.connect(settings.dsn, size=1)
 
 

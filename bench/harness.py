@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.adapters.postgres import PostgresStore
 from services.config import Secret, Settings, load_settings
+from services.sealing import DEMO_PUBLIC_KEY
 from streams.admin import delete_service_topics, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +41,7 @@ def bench_settings() -> Settings:
     """The stack from the environment, with the bench's own app id prefix, port and data dir."""
     env = dict(os.environ)
     env.setdefault("NIK_HASH_KEY", LOCAL_KEY)
+    env.setdefault("DEAD_LETTER_PUBLIC_KEY", DEMO_PUBLIC_KEY)
     # Never the service's own port, data dir or group, whatever the caller's shell exports.
     env["WEB_PORT"] = env.get("BENCH_WEB_PORT", "6166")
     env["CLAIMS_DATA_DIR"] = ".local/bench-faust"
@@ -158,6 +160,8 @@ class Worker:
         log.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ) | {
             "NIK_HASH_KEY": settings.nik_hash_key.value,
+            "DEAD_LETTER_PUBLIC_KEY": settings.dead_letter_public_key,
+            "DEAD_LETTER_PRIVATE_KEYS": "",  # a worker refuses the keys that open dead letters
             "WEB_PORT": str(settings.web_port),
             "CLAIMS_DATA_DIR": str(settings.data_dir / settings.app_id / str(index)),
             "CLAIMS_APP_ID": settings.app_id,

@@ -37,6 +37,10 @@ class Settings:
     kafka_bootstrap_servers: str = DEFAULT_KAFKA
     database_url: Secret = Secret(DEFAULT_DATABASE_URL)
     nik_hash_key: Secret = Secret("")
+    # Seals every dead letter (base64 of a raw X25519 public key); not secret, but required by
+    # the worker. The private keys belong to the inspect/replay tool only.
+    dead_letter_public_key: str = ""
+    dead_letter_private_keys: Secret = Secret("")
     app_id: str = "bpjs-claims"
     topic_partitions: int = 8
     topic_replication: int = 1
@@ -67,6 +71,8 @@ ENV_VARS: Final[Mapping[str, str]] = {
     "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
     "database_url": "DATABASE_URL",
     "nik_hash_key": "NIK_HASH_KEY",
+    "dead_letter_public_key": "DEAD_LETTER_PUBLIC_KEY",
+    "dead_letter_private_keys": "DEAD_LETTER_PRIVATE_KEYS",
     "app_id": "CLAIMS_APP_ID",
     "topic_partitions": "TOPIC_PARTITIONS",
     "topic_replication": "TOPIC_REPLICATION",
@@ -118,8 +124,14 @@ def _cast(name: str, var: str, raw: str, annotation: str) -> object:
     return raw
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build Settings from the environment; every error names the variable at fault."""
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, require_hash_key: bool = True
+) -> Settings:
+    """Build Settings from the environment; every error names the variable at fault.
+
+    `require_hash_key=False` is for tools that never pseudonymise (`claims dead-letters list`,
+    `show`, `replay`): an operator inspecting dead letters needs no NIK_HASH_KEY.
+    """
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
     for f in fields(Settings):
@@ -129,7 +141,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         values[f.name] = _cast(f.name, var, raw.strip(), str(f.type))
     settings = Settings(**values)  # type: ignore[arg-type]  # values are cast per field above
-    if len(settings.nik_hash_key.value) < MIN_KEY_LENGTH:
+    if require_hash_key and len(settings.nik_hash_key.value) < MIN_KEY_LENGTH:
         raise ConfigError(
             f"NIK_HASH_KEY must be set to a secret of at least {MIN_KEY_LENGTH} characters: "
             "it keys the hash that pseudonymises every NIK (make run and the tests set a local one)"
@@ -141,4 +153,43 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     if not settings.dsn.startswith(("postgresql://", "postgres://")):
         raise ConfigError("DATABASE_URL must be a postgresql:// URL")
+    _check_dead_letter_keys(settings)
     return settings
+
+
+def _check_dead_letter_keys(settings: Settings) -> None:
+    # Imported here: services.sealing loads `cryptography`, which the rest of config never needs.
+    from services.sealing import decode_key
+
+    if settings.dead_letter_public_key:
+        try:
+            decode_key(settings.dead_letter_public_key, "DEAD_LETTER_PUBLIC_KEY")
+        except ValueError as e:
+            raise ConfigError(f"{e} (`claims dead-letters keygen` makes a key pair)") from None
+    for i, raw in enumerate(private_keys(settings), start=1):
+        try:
+            decode_key(raw, f"DEAD_LETTER_PRIVATE_KEYS key #{i}")
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+
+
+def private_keys(settings: Settings) -> list[str]:
+    """DEAD_LETTER_PRIVATE_KEYS split on commas (several keys: rotation)."""
+    return [k.strip() for k in settings.dead_letter_private_keys.value.split(",") if k.strip()]
+
+
+def require_dead_letter_public_key(settings: Settings) -> str:
+    """The worker refuses to start without the key that seals dead letters, and with the keys
+    that open them: a worker must be able to seal a NIK but never to read one back."""
+    if settings.dead_letter_private_keys.value:
+        raise ConfigError(
+            "DEAD_LETTER_PRIVATE_KEYS must not be set for a worker: only `claims dead-letters"
+            " show/replay` may hold the keys that open dead letters"
+        )
+    if not settings.dead_letter_public_key:
+        raise ConfigError(
+            "DEAD_LETTER_PUBLIC_KEY must be set to the base64 X25519 public key that seals dead"
+            " letters (`claims dead-letters keygen` makes a pair; make run and the tests set a"
+            " local one)"
+        )
+    return settings.dead_letter_public_key

@@ -21,11 +21,12 @@ from prometheus_client import CollectorRegistry
 
 from services.adapters.metrics import Metrics
 from services.adapters.postgres import PostgresStore
-from services.app import adjudication, intake, settlement
+from services.app import adjudication, dead_letters, intake, settlement
 from services.app.records import ParticipantRow, Position, SettlementRow
-from services.config import Settings
+from services.config import Settings, require_dead_letter_public_key
 from services.errors import InvalidEvent, ServiceError, StoreError, TransientError
 from services.rules import RuleSet
+from services.sealing import Sealer
 from streams import faust_fixes
 from streams import topics as T
 from streams.codec import AvroCodec, CodecError
@@ -111,7 +112,11 @@ class Pipeline:
         self.rules = rules
         self.metrics = metrics
         self.codec = AvroCodec.from_directory(SCHEMAS_DIR)
-        self.resources = Resources(settings)
+        # The worker can seal dead letters but never open them (no private key here).
+        self.sealer = Sealer.from_config(
+            require_dead_letter_public_key(settings), settings.nik_hash_key.value
+        )
+        self.resources = Resources(settings, self.reseal_legacy_dead_letters)
         self.trackers: list[Positions] = []
         self.topics = {
             spec.name: app.topic(
@@ -131,7 +136,12 @@ class Pipeline:
         return await self.topics[topic].send(key=key.encode(), value=value, force=True)
 
     async def dead_letter(self, event: Ev, error: BaseException, consumer: str) -> Awaitable[Any]:
-        """Park a message we cannot apply, with its error, in the dead-letter topic."""
+        """Park a message we cannot apply, with its error, in the dead-letter topic.
+
+        The original key and value are sealed with DEAD_LETTER_PUBLIC_KEY whatever the topic and
+        whether or not they decode (a truncated ParticipantEnrolled still holds the NIK's bytes):
+        only the operators' private key opens them. Error, schema name and size stay in clear.
+        """
         m = event.message
         error_class = type(error).__name__
         self.metrics.dead_letters.labels(m.topic, error_class).inc()
@@ -144,6 +154,9 @@ class Pipeline:
             error,
             extra=event_fields(m, self.codec.decode, consumer=consumer, error_class=error_class),
         )
+        value = m.value if isinstance(m.value, bytes) else b""
+        key = m.key if isinstance(m.key, bytes) else None
+        sealed = self.sealer.seal(key, value, position(event))
         record = {
             "event_id": f"dl-{m.topic}-{m.partition}-{m.offset}",
             "occurred_at": datetime.now(UTC),
@@ -151,16 +164,43 @@ class Pipeline:
             "topic": m.topic,
             "partition": m.partition,
             "offset": m.offset,
-            "key": m.key if isinstance(m.key, bytes) else None,
-            "value": m.value if isinstance(m.value, bytes) else b"",
+            "key": None,  # schema v1's clear fields: never the original since v2
+            "value": b"",
             "error_class": error_class,
             "error_message": str(error)[:4000],
             "first_seen_at": datetime.now(UTC),
             "consumer": consumer,
+            "sealed": sealed.envelope,
+            "key_id": sealed.key_id,
+            "value_digest": sealed.value_digest,
+            "value_size": sealed.value_size,
+            "value_schema": self.codec.writer_name(value),
         }
         return await self.send(
             T.DEAD_LETTERS.name, m.topic, self.codec.encode(T.DEAD_LETTER, record)
         )
+
+    async def reseal_legacy_dead_letters(self, store: PostgresStore) -> None:
+        """Seal the dead letters stored before migration 0003 (clear key and value) at start."""
+        try:
+            resealed, dropped = await dead_letters.reseal_legacy(
+                store, self.sealer, self.codec.writer_name
+            )
+        except ServiceError as e:  # the worker still starts; the next start or the command retries
+            log.error(
+                "could not seal the dead letters stored in clear before migration 0003 (run"
+                " `claims dead-letters reseal`): %s",
+                e,
+            )
+            return
+        if resealed or dropped:
+            log.warning(
+                "sealed %d dead letters stored in clear before migration 0003 (%d duplicates"
+                " dropped); older records in the dead-letter topic stay clear until its retention"
+                " deletes them",
+                resealed,
+                dropped,
+            )
 
     async def write(
         self,
@@ -471,7 +511,10 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
             rows = []
             for event in events:
                 try:
-                    rows.append(settlement.dead_letter_row(pipe.codec.decode(event.value).record))
+                    record = pipe.codec.decode(event.value).record
+                    rows.append(
+                        settlement.dead_letter_row(record, pipe.sealer, pipe.codec.writer_name)
+                    )
                 except Exception:  # a dead letter that cannot be read is logged, never re-parked
                     log.exception("unreadable dead letter at %s", position(event))
             try:

@@ -1,5 +1,5 @@
 """`claims`: the one command-line entry point (worker, run, topics, migrate, status, import,
-make-import-file, readjudicate)."""
+make-import-file, readjudicate, dead-letters)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from services.config import ConfigError, Settings, load_settings
+from services.config import ConfigError, Settings, load_settings, require_dead_letter_public_key
+from services.sealing import DEMO_PUBLIC_KEY
+from streams import dead_letters_cli
 from streams.cli_tools import add_commands
 
 # Exit codes: 0 ok; 1 the job failed; 2 bad usage or configuration; 3 not found.
@@ -25,6 +27,9 @@ def _settings(local_default_key: bool = False) -> Settings:
             "NIK_HASH_KEY not set: using the local demo key (never in production)", file=sys.stderr
         )
         env["NIK_HASH_KEY"] = LOCAL_DEMO_KEY
+    if local_default_key and not env.get("DEAD_LETTER_PUBLIC_KEY"):
+        print("DEAD_LETTER_PUBLIC_KEY not set: using the local demo key pair", file=sys.stderr)
+        env["DEAD_LETTER_PUBLIC_KEY"] = DEMO_PUBLIC_KEY  # its private key: DEMO_PRIVATE_KEY
     return load_settings(env)
 
 
@@ -36,6 +41,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.logs import configure_logging
 
     settings = _settings(args.local_demo_key)
+    require_dead_letter_public_key(settings)  # refuse before touching Kafka
     configure_logging(settings)
     ensure_topics(settings)
     app, _ = build_app(settings)
@@ -104,7 +110,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--local-demo-key",
         action="store_true",
-        help="use a fixed local NIK_HASH_KEY when none is set (local stack only)",
+        help="use a fixed local NIK_HASH_KEY and DEAD_LETTER_PUBLIC_KEY when unset (local only)",
     )
     w.set_defaults(func=cmd_worker)
     r = sub.add_parser("run", help="start workers, replay a scenario, print a summary")
@@ -134,6 +140,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("claim_id")
     s.set_defaults(func=cmd_status)
     add_commands(sub)  # import, make-import-file, readjudicate (streams/cli_tools.py)
+    dead_letters_cli.add_command(sub)  # dead-letters list|show|replay|reseal|keygen
     return p
 
 

@@ -156,6 +156,15 @@ class AvroCodec:
         writer = self._by_fingerprint.get(fingerprint)
         return writer.version if writer else None
 
+    def writer_name(self, data: bytes) -> str | None:
+        """The writer schema's full name when the header is readable and known, else None
+        (what a sealed dead letter shows in clear for triage)."""
+        try:
+            version, _ = self._framing.read_header(data, self)
+        except DecodeError:
+            return None
+        return version.name
+
     def encode(self, name: str, record: Mapping[str, Any]) -> bytes:
         """Frame and encode `record` with the current schema `name`; EncodeError names the field."""
         writer = self._writer(name)
@@ -190,7 +199,7 @@ class AvroCodec:
         except (
             Exception
         ) as e:  # fastavro raises many types on garbage (IndexError, UnicodeError, ...)
-            raise MalformedBody(f"{version.name}: body does not parse: {e!r}") from e
+            raise MalformedBody(f"{version.name}: body does not parse: {_why(e)}") from e
         if body.tell() != len(data):
             raise MalformedBody(
                 f"{version.name}: {len(data) - body.tell()} trailing bytes after body"
@@ -202,6 +211,14 @@ class AvroCodec:
             return self._current[name]
         except KeyError:
             raise UnknownSchema(f"no current schema named {name!r}") from None
+
+
+def _why(error: Exception) -> str:
+    """A decode failure without the bytes it failed on: a UnicodeDecodeError's repr quotes the
+    string being read, which can be a NIK (tests/unit/contracts/test_codec.py)."""
+    if isinstance(error, UnicodeDecodeError):
+        return f"UnicodeDecodeError: {error.reason} at byte {error.start} of a string"
+    return f"{type(error).__name__}: {error}"[:200]
 
 
 def _parse(schema: Json) -> Any:

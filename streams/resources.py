@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from mode import Service
 
@@ -16,9 +17,15 @@ log = logging.getLogger(__name__)
 class Resources(Service):
     """Connects PostgreSQL and applies migrations before any agent touches the database."""
 
-    def __init__(self, settings: Settings, **kwargs: object) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        after_migrate: Callable[[PostgresStore], Awaitable[None]] | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]  # mode's Service kwargs are untyped
         self.settings = settings
+        self._after_migrate = after_migrate
         self._store: PostgresStore | None = None
         self._ready = asyncio.Event()
 
@@ -27,6 +34,8 @@ class Resources(Service):
         applied = await store.migrate()
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
+        if self._after_migrate is not None:  # e.g. reseal pre-0003 dead letters
+            await self._after_migrate(store)
         self._store = store
         self._ready.set()
 

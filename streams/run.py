@@ -92,9 +92,11 @@ def start_workers(settings: Settings, n: int) -> list[subprocess.Popen[bytes]]:
     log_dir.mkdir(exist_ok=True)
     for i in range(n):
         env = dict(os.environ)
+        env.pop("DEAD_LETTER_PRIVATE_KEYS", None)  # a worker refuses them (it never opens)
         env.update(
             {
                 "NIK_HASH_KEY": settings.nik_hash_key.value,
+                "DEAD_LETTER_PUBLIC_KEY": settings.dead_letter_public_key,
                 "WEB_PORT": str(settings.web_port + i),
                 "CLAIMS_DATA_DIR": str(settings.data_dir / f"worker-{i}"),
                 # Static membership: worker i restarted rejoins as itself, without a rebalance.

@@ -144,7 +144,11 @@ DEAD_LETTERS = TopicSpec(
     value_schemas=(DEAD_LETTER,),
     producers=(CLAIMS_SERVICE,),
     consumers=(CLAIMS_SERVICE, "operations"),
-    doc="Messages a consumer could not process, with the error, for inspection and replay.",
+    doc=(
+        "Messages a consumer could not process, with the error, for inspection and replay. The "
+        "original key and value are sealed (DeadLetter v2: readable only with the operators' "
+        "DEAD_LETTER_PRIVATE_KEYS, never by the service); error, schema name and size are clear."
+    ),
     retention_ms=30 * DAY_MS,
 )
 

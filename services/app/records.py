@@ -117,15 +117,49 @@ class PaymentOutcome:
 
 @dataclass(frozen=True)
 class DeadLetterRow:
+    """A dead letter as stored: metadata in clear, the original key and value only sealed."""
+
     topic: str
     partition: int
     offset: int
-    key: bytes | None
-    value: bytes
     error_class: str
     error_message: str
     first_seen_at: datetime
     consumer: str
+    sealed: bytes  # services/sealing.py envelope of the original key and value
+    key_id: str
+    value_digest: bytes  # keyed (HMAC) digest of the value: the dedupe key with the topic
+    value_size: int
+    value_schema: str | None
+
+
+@dataclass(frozen=True)
+class StoredDeadLetter:
+    """A row of the dead_letters table as the operators' tool reads it."""
+
+    id: int
+    topic: str
+    partition: int
+    offset: int
+    error_class: str
+    error_message: str
+    first_seen_at: datetime
+    consumer: str
+    sealed: bytes | None  # None only for a pre-0003 row not yet resealed
+    key_id: str | None
+    value_size: int | None
+    value_schema: str | None
+    replayed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LegacyDeadLetter:
+    """A pre-0003 row still holding the clear original key and value (to be resealed)."""
+
+    id: int
+    position: Position
+    key: bytes | None
+    value: bytes
 
 
 @dataclass(frozen=True)

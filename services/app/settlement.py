@@ -18,6 +18,7 @@ from services.app.records import (
 )
 from services.rules import Program, RuleSet
 from services.rules.deadlines import due_date, late_interest
+from services.sealing import Sealer
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 INSTRUCTION_NS = uuid.UUID("0e3f4b8a-33c2-4b59-8f0e-6a1f5d2c7b90")
@@ -105,17 +106,40 @@ def payment_result_row(r: Mapping[str, Any]) -> PaymentResultRow:
     )
 
 
-def dead_letter_row(r: Mapping[str, Any]) -> DeadLetterRow:
+def dead_letter_row(
+    r: Mapping[str, Any], sealer: Sealer, schema_of: Callable[[bytes], str | None]
+) -> DeadLetterRow:
+    """A DeadLetter record as a row that holds no clear key or value.
+
+    A record still carrying the clear original (schema v1: written before dead letters were
+    sealed, or by another producer) is sealed here with the worker's public key, so replaying
+    an old dead-letter topic never puts a clear NIK into PostgreSQL.
+    """
+    where = Position(r["topic"], r["partition"], r["offset"])
+    sealed = r.get("sealed")
+    if sealed is None:
+        value: bytes = r["value"]
+        fresh = sealer.seal(r.get("key"), value, where)
+        envelope, key_id, digest = fresh.envelope, fresh.key_id, fresh.value_digest
+        size, schema = fresh.value_size, schema_of(value)
+    else:
+        if r.get("value_digest") is None or r.get("key_id") is None:
+            raise ValueError(f"dead letter for {where}: sealed without key_id or value_digest")
+        envelope, key_id, digest = sealed, r["key_id"], r["value_digest"]
+        size, schema = r.get("value_size") or 0, r.get("value_schema")
     return DeadLetterRow(
         topic=r["topic"],
         partition=r["partition"],
         offset=r["offset"],
-        key=r.get("key"),
-        value=r["value"],
         error_class=r["error_class"],
         error_message=r["error_message"],
         first_seen_at=r["first_seen_at"],
         consumer=r["consumer"],
+        sealed=envelope,
+        key_id=key_id,
+        value_digest=digest,
+        value_size=size,
+        value_schema=schema,
     )
 
 

@@ -16,6 +16,7 @@ import pytest
 from kafka import KafkaProducer
 
 from services.config import Settings, load_settings
+from services.sealing import keygen
 from streams.admin import ensure_topics
 from streams.codec import AvroCodec
 from streams.reference_payment_service import ReferencePaymentService
@@ -32,6 +33,7 @@ class Env:
     schema: str
     producer: KafkaProducer
     sent: list[tuple[str, str, bytes]] = field(default_factory=list)
+    dead_letter_private_key: str = ""  # for `claims dead-letters show/replay`; not the worker's
 
     def topic(self, name: str) -> str:
         return self.settings.topic_prefix + name
@@ -94,11 +96,14 @@ def pipeline(
 
     asyncio.run(create_schema())
     tmp = tmp_path_factory.mktemp(f"worker-{run_id}")
+    public_key, private_key = keygen()  # the worker gets only the public half
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
         "DATABASE_URL": f"{stack.database_url}?search_path={schema}",
         "NIK_HASH_KEY": "e2e-test-key-0123456789",
+        "DEAD_LETTER_PUBLIC_KEY": public_key,
+        "DEAD_LETTER_PRIVATE_KEYS": "",  # empty is unset: a worker refuses the opening keys
         "TOPIC_PREFIX": f"t{run_id}.",
         "CLAIMS_APP_ID": f"t-{run_id}",
         "WEB_PORT": str(free_port()),
@@ -113,7 +118,8 @@ def pipeline(
     worker.start()
     producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
     try:
-        yield Env(settings, worker, AvroCodec.from_directory(REPO / "schemas"), schema, producer)
+        codec = AvroCodec.from_directory(REPO / "schemas")
+        yield Env(settings, worker, codec, schema, producer, dead_letter_private_key=private_key)
     finally:
         producer.close()
         worker.stop()

@@ -3,13 +3,20 @@ dead letters, the payment loop, idempotent replay."""
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import subprocess
+import sys
 from datetime import date
 from typing import Any
 
 import pytest
 
+from services.app.records import Position
 from services.rules.reasons import ReasonCode
-from tests.e2e.conftest import Env
+from services.sealing import Opener
+from tests.e2e.conftest import REPO, Env
 from tests.e2e.events import (
     PARTICIPANTS,
     SPONSORS,
@@ -64,7 +71,11 @@ def test_the_scenario_exercises_every_reason_code() -> None:
     }
 
 
-DEAD = {"InvalidEvent": 1, "BadMarker": 1, "TruncatedMessage": 1, "UnknownParticipant": 1}
+DEAD = {"InvalidEvent": 2, "BadMarker": 1, "TruncatedMessage": 2, "UnknownParticipant": 1}
+# Dead letters whose bytes hold a whole clear NIK: valid Avro with a NIK of an unknown province,
+# and a ParticipantEnrolled cut after its NIK (undecodable, yet the NIK's digits are inside).
+POISON_KPJ, POISON_NIK = "31000000016", "99" + nik(date(1990, 1, 1), 16)[2:]
+CUT_KPJ, CUT_NIK = "31000000017", nik(date(1991, 2, 3), 17)
 
 
 def pu(
@@ -378,6 +389,14 @@ def publish_scenario(env: Env) -> None:
         "31000000009", nik(date(1990, 1, 1), 12), WAGE, date(2025, 1, 1), 1, PU_RATES
     )[0]
     env.send(PARTICIPANTS, "31000000009", "bpjs.contribution.ContributionPosted", stray)
+    poison = enrolled(POISON_KPJ, date(1990, 1, 1), 16, "PU", PU_ALL, WAGE, date(2020, 1, 1))
+    poison["nik"] = POISON_NIK
+    env.send(PARTICIPANTS, POISON_KPJ, f"{ev}.ParticipantEnrolled", poison)
+    cut = env.codec.encode(
+        f"{ev}.ParticipantEnrolled",
+        enrolled(CUT_KPJ, date(1991, 2, 3), 17, "PU", PU_ALL, WAGE, date(2020, 1, 1)),
+    )
+    env.send_raw(PARTICIPANTS, CUT_KPJ, cut[: cut.index(CUT_NIK.encode()) + len(CUT_NIK) + 3])
     # An exact redelivery of A1: the same bytes twice must not judge or settle twice.
     topic, key, value = next(m for m in env.sent if b"A1-JKK-TD" in m[2])
     env.send_raw(topic, key, value)
@@ -400,7 +419,10 @@ def snapshot(env: Env) -> dict[str, Any]:
         "participants": env.query(
             "SELECT kpj, participant_ref, category, coverage FROM participants ORDER BY kpj"
         ),
-        "dead": env.query("SELECT topic, error_class, value FROM dead_letters ORDER BY id"),
+        "dead": env.query(
+            "SELECT topic, error_class, error_message, key, value, sealed, key_id, value_digest,"
+            " value_size, value_schema FROM dead_letters ORDER BY id"
+        ),
         "payments": env.query("SELECT event_id, status FROM payment_results ORDER BY event_id"),
     }
 
@@ -483,12 +505,189 @@ def test_bad_events_end_in_the_dead_letter_table_with_their_error(
 
 
 def test_no_clear_nik_is_stored_or_logged(pipeline: Env, first_pass: dict[str, Any]) -> None:
-    clear = [nik(date(1985, 4, 12), 1), nik(date(1970, 2, 1), 2, female=True)]
-    dump = repr({k: v for k, v in first_pass.items() if k != "dead"})
+    clear = produced_niks(pipeline)
+    assert {POISON_NIK, CUT_NIK, nik(date(1985, 4, 12), 1)} <= clear
+    dump = repr(first_pass)
     log = pipeline.worker.log.read_text(errors="replace")
     for n in clear:
         assert n not in dump
         assert n not in log
+
+
+def test_no_clear_nik_is_in_any_table_or_in_any_topic_but_the_upstream_one(
+    pipeline: Env, first_pass: dict[str, Any]
+) -> None:
+    """Every NIK the scenario produced, searched as ASCII digits in the raw bytes of every row of
+    every table (bytea included, as a pg_dump holds them) and of every record of every topic of
+    this run (dead letters, decisions, payments, Faust's changelogs) except the upstream one."""
+    clear = [n.encode() for n in produced_niks(pipeline)]
+    rows = table_bytes(pipeline)
+    assert len(dict(rows)["dead_letters"]) > 1000  # the dead letters are in the dump
+    for table, blob in rows:
+        for n in clear:
+            assert n not in blob, f"a clear NIK in table {table}"
+            assert n.hex().encode() not in blob, f"a clear NIK (hex) in table {table}"
+    records = topic_bytes(pipeline)
+    dead_topic = pipeline.topic("bpjs.dead-letters.v1")
+    assert sum(1 for t, _ in records if t == dead_topic) >= sum(DEAD.values())
+    for topic, blob in records:
+        for n in clear:
+            assert n not in blob, f"a clear NIK in topic {topic}"
+
+
+def test_dead_letters_list_without_a_key_and_show_the_original_with_the_private_key(
+    pipeline: Env, first_pass: dict[str, Any]
+) -> None:
+    listed = [json.loads(line) for line in dead_letters(pipeline, "list").stdout.splitlines()]
+    assert {d["error_class"] for d in listed} == set(DEAD)
+    assert all(d["sealed"] and d["key_id"] for d in listed)
+    for n in produced_niks(pipeline):
+        assert all(n not in json.dumps(d) for d in listed)
+    poison = letter_of(pipeline, listed, POISON_KPJ)
+    assert poison["value_schema"] == "bpjs.enrollment.ParticipantEnrolled"
+    shown = json.loads(dead_letters(pipeline, "show", str(poison["id"]), key=True).stdout)
+    assert (shown["key"], shown["record"]["nik"]) == (POISON_KPJ, POISON_NIK)
+    assert shown["record"]["kpj"] == POISON_KPJ
+    cut = letter_of(pipeline, listed, CUT_KPJ)
+    shown = json.loads(dead_letters(pipeline, "show", str(cut["id"]), key=True).stdout)
+    assert shown["record"] is None and shown["decode_error"].startswith("TruncatedMessage")
+    assert CUT_NIK.encode() in base64.b64decode(shown["value_base64"])
+    # Without the private key nothing opens, and the refusal names the variable.
+    refused = dead_letters(pipeline, "show", str(cut["id"]), check=False)
+    assert refused.returncode == 2 and "DEAD_LETTER_PRIVATE_KEYS" in refused.stderr
+    assert dead_letters(pipeline, "show", "999999", key=True, check=False).returncode == 3
+
+
+def test_a_replayed_dead_letter_is_republished_byte_for_byte_once(
+    pipeline: Env, first_pass: dict[str, Any]
+) -> None:
+    listed = [json.loads(line) for line in dead_letters(pipeline, "list").stdout.splitlines()]
+    ids = [str(letter_of(pipeline, listed, kpj)["id"]) for kpj in (POISON_KPJ, CUT_KPJ)]
+    out = dead_letters(pipeline, "replay", *ids, key=True).stdout.splitlines()
+    replayed = [json.loads(line) for line in out]
+    for done, kpj in zip(replayed, (POISON_KPJ, CUT_KPJ), strict=True):
+        assert done["replayed_to"] == pipeline.topic(PARTICIPANTS)
+        original = next(v for t, k, v in pipeline.sent if k == kpj)
+        assert read_one(pipeline, done["replayed_to"], done["partition"], done["offset"]) == (
+            kpj.encode(),
+            original,
+        )
+    again = dead_letters(pipeline, "replay", ids[0], key=True, check=False)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert dead_letters(pipeline, "replay", ids[0], "--force", key=True).returncode == 0
+    stamped = pipeline.query("SELECT id FROM dead_letters WHERE replayed_at IS NOT NULL")
+    assert sorted(str(r["id"]) for r in stamped) == sorted(ids)
+    # Failing again after its replay, the same message stays one dead letter (keyed digest).
+    pipeline.wait_for("the replays to be consumed", lambda: _consumed_all(pipeline))
+    assert len(pipeline.query("SELECT id FROM dead_letters")) == sum(DEAD.values())
+
+
+def produced_niks(env: Env) -> set[str]:
+    """Every NIK the scenario sent (decodable events), plus the two inside damaged messages."""
+    found = {POISON_NIK, CUT_NIK}
+    for _, _, value in env.sent:
+        try:
+            record = env.codec.decode(value).record
+        except Exception:
+            continue
+        if isinstance(record.get("nik"), str) and len(record["nik"]) == 16:
+            found.add(record["nik"])
+    return found
+
+
+def table_bytes(env: Env) -> list[tuple[str, bytes]]:
+    """Each table of the run's schema as (name, every value's raw bytes): a pg_dump's content."""
+    tables = env.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", env.schema
+    )
+    out = []
+    for t in tables:
+        name = t["table_name"]
+        blob = b"".join(
+            v if isinstance(v, bytes) else repr(v).encode()
+            for row in env.query(f'SELECT * FROM "{name}"')
+            for v in row.values()
+        )
+        out.append((name, blob))
+    return out
+
+
+def topic_bytes(env: Env) -> list[tuple[str, bytes]]:
+    """Key and value bytes of every record of every topic of this run but the upstream one."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=env.settings.kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
+    try:
+        names = [
+            t
+            for t in consumer.topics()
+            if t.startswith((env.settings.topic_prefix, env.settings.app_id))
+            and t != env.topic(PARTICIPANTS)
+        ]
+        consumer.subscribe(names)
+        return [(m.topic, (m.key or b"") + b"|" + (m.value or b"")) for m in consumer]
+    finally:
+        consumer.close()
+
+
+def read_one(env: Env, topic: str, partition: int, offset: int) -> tuple[bytes | None, bytes]:
+    from kafka import KafkaConsumer
+    from kafka.structs import TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=env.settings.kafka_bootstrap_servers, enable_auto_commit=False
+    )
+    try:
+        tp = TopicPartition(topic, partition)
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        for records in consumer.poll(timeout_ms=10_000, max_records=1).values():
+            return records[0].key, records[0].value
+        raise AssertionError(f"nothing at {topic}[{partition}]@{offset}")
+    finally:
+        consumer.close()
+
+
+def letter_of(env: Env, listed: list[dict[str, Any]], kpj: str) -> dict[str, Any]:
+    """The listed dead letter of the message sent with key `kpj` (opened here to find it)."""
+    opener = Opener.from_config([env.dead_letter_private_key])
+    rows = env.query('SELECT id, topic, partition, "offset", sealed FROM dead_letters')
+    for r in rows:
+        where = Position(r["topic"], r["partition"], r["offset"])
+        if opener.open(bytes(r["sealed"]), where)[0] == kpj.encode():
+            return next(d for d in listed if d["id"] == r["id"])
+    raise AssertionError(f"no dead letter for {kpj}")
+
+
+def dead_letters(
+    env: Env, *args: str, key: bool = False, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`claims dead-letters ...` as an operator runs it: no NIK_HASH_KEY, no worker key."""
+    keep = ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")
+    cmd_env = {k: v for k, v in os.environ.items() if k in keep}
+    cmd_env |= {
+        "DATABASE_URL": env.settings.dsn,
+        "KAFKA_BOOTSTRAP_SERVERS": env.settings.kafka_bootstrap_servers,
+    }
+    if key:
+        cmd_env["DEAD_LETTER_PRIVATE_KEYS"] = env.dead_letter_private_key
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "dead-letters", *args],
+        env=cmd_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
 
 
 def test_replaying_the_same_input_changes_nothing(

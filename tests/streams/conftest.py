@@ -14,6 +14,7 @@ import pytest
 from streams_support import KEY, Fatal, MemoryStore, RecordingProducer, Worker
 
 from services.config import load_settings
+from services.sealing import DEMO_PUBLIC_KEY
 from streams.app import build_app
 
 
@@ -23,6 +24,7 @@ async def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     settings = load_settings(
         {
             "NIK_HASH_KEY": KEY,
+            "DEAD_LETTER_PUBLIC_KEY": DEMO_PUBLIC_KEY,
             "TABLE_STORE": "memory://",
             "CLAIMS_DATA_DIR": str(tmp_path / "faust"),
             "BATCH_SIZE": "50",

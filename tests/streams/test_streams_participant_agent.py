@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from streams_support import Worker, eventually, fixture
 
+from services.app.records import Position
 from services.privacy import pseudonymise
+from services.sealing import DEMO_PRIVATE_KEY, Opener
 from streams.codec import AvroCodec
 
 KPJ = "24012345678"
@@ -121,7 +123,13 @@ async def test_an_event_that_cannot_be_applied_is_dead_lettered_and_the_batch_go
     (parked,) = worker.producer.to(DEAD_LETTERS)
     assert parked.key == "bpjs.participant-events.v1"
     letter = codec.decode(parked.value).record
-    assert (letter["error_class"], letter["offset"], letter["value"]) == (error_class, 0, payload)
+    assert (letter["error_class"], letter["offset"]) == (error_class, 0)
+    # The original is only sealed: the worker cannot open it, the operators' private key can.
+    assert (letter["key"], letter["value"], letter["value_size"]) == (None, b"", len(payload))
+    where = Position("bpjs.participant-events.v1", 0, 0)
+    opener = Opener.from_config([DEMO_PRIVATE_KEY])
+    assert opener.open(letter["sealed"], where) == (KPJ.encode(), payload)
+    assert letter["value_schema"] == codec.writer_name(payload)
     assert letter["consumer"] == "participant-events"
     assert NIK not in letter["error_message"]
     assert [r.position.offset for r in worker.store.participants] == [1]

@@ -17,8 +17,9 @@ from streams_support import (
 )
 
 from services.adapters.metrics import Metrics
-from services.app.records import OutboxItem
+from services.app.records import OutboxItem, Position
 from services.errors import StoreError, TransientError
+from services.sealing import DEMO_PRIVATE_KEY, Opener
 from streams.outbox import relay_outbox
 
 FUNDED = "bpjs.enrollment.SponsoredCohortFunded"
@@ -135,6 +136,11 @@ async def test_dead_letters_are_recorded_and_unreadable_ones_only_logged(
     (row,) = worker.store.dead_letters
     assert row.error_class == "streams.codec.UnknownFingerprint"
     assert worker.producer.sent == []  # a dead letter is never parked again
+    # The fixture is a schema v1 dead letter with the clear value: the recorder seals it.
+    where = Position(row.topic, row.partition, row.offset)
+    clear = fixture(codec, DEAD_LETTER)
+    opened = Opener.from_config([DEMO_PRIVATE_KEY]).open(row.sealed, where)
+    assert opened == (clear["key"], clear["value"])
 
 
 async def test_a_failure_outside_the_error_policy_stops_the_worker_unacknowledged(

@@ -56,3 +56,25 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as exit_:
         main(["nonsense"])
     assert exit_.value.code == 2
+
+
+def test_a_worker_without_the_dead_letter_public_key_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NIK_HASH_KEY", "an-operator-set-key-0001")
+    monkeypatch.delenv("DEAD_LETTER_PUBLIC_KEY", raising=False)
+    assert main(["worker"]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert err.startswith("configuration error: DEAD_LETTER_PUBLIC_KEY")
+    assert err.count("\n") == 1
+
+
+def test_the_local_demo_keys_include_the_dead_letter_public_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.sealing import DEMO_PUBLIC_KEY
+
+    monkeypatch.delenv("DEAD_LETTER_PUBLIC_KEY", raising=False)
+    monkeypatch.setenv("NIK_HASH_KEY", "an-operator-set-key-0001")
+    assert _settings(local_default_key=True).dead_letter_public_key == DEMO_PUBLIC_KEY
+    assert _settings(local_default_key=False).dead_letter_public_key == ""

@@ -172,3 +172,63 @@ def test_the_process_environment_is_read_when_no_mapping_is_given(
     monkeypatch.setenv("NIK_HASH_KEY", KEY)
     monkeypatch.setenv("TOPIC_PARTITIONS", "3")
     assert load_settings().topic_partitions == 3
+
+
+def test_the_dead_letter_keys_are_read_and_the_private_ones_masked() -> None:
+    from services.config import private_keys
+    from services.sealing import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, keygen
+
+    _, other = keygen()
+    settings = load(
+        DEAD_LETTER_PUBLIC_KEY=DEMO_PUBLIC_KEY,
+        DEAD_LETTER_PRIVATE_KEYS=f"{DEMO_PRIVATE_KEY}, {other}",
+    )
+    assert settings.dead_letter_public_key == DEMO_PUBLIC_KEY
+    assert private_keys(settings) == [DEMO_PRIVATE_KEY, other]
+    for text in (repr(settings), str(settings)):
+        assert DEMO_PRIVATE_KEY not in text and other not in text
+
+
+@pytest.mark.parametrize(
+    ("var", "raw"),
+    [
+        ("DEAD_LETTER_PUBLIC_KEY", "not-base64!"),
+        ("DEAD_LETTER_PUBLIC_KEY", "c2hvcnQ="),
+        ("DEAD_LETTER_PRIVATE_KEYS", "c2hvcnQ="),
+    ],
+)
+def test_a_malformed_dead_letter_key_is_refused_by_name_without_its_value(
+    var: str, raw: str
+) -> None:
+    with pytest.raises(ConfigError, match=var) as error:
+        load(**{var: raw})
+    assert raw not in str(error.value)
+
+
+def test_the_worker_needs_the_public_key_but_other_commands_do_not() -> None:
+    from services.config import require_dead_letter_public_key
+
+    settings = load()
+    assert settings.dead_letter_public_key == ""
+    with pytest.raises(ConfigError, match="DEAD_LETTER_PUBLIC_KEY") as error:
+        require_dead_letter_public_key(settings)
+    assert "\n" not in str(error.value)
+
+
+def test_tools_that_never_pseudonymise_may_run_without_the_hash_key() -> None:
+    assert load_settings({}, require_hash_key=False).nik_hash_key == Secret("")
+
+
+def test_a_worker_refuses_the_private_keys_that_open_dead_letters() -> None:
+    from services.config import require_dead_letter_public_key
+    from services.sealing import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
+
+    settings = load(
+        DEAD_LETTER_PUBLIC_KEY=DEMO_PUBLIC_KEY, DEAD_LETTER_PRIVATE_KEYS=DEMO_PRIVATE_KEY
+    )
+    with pytest.raises(ConfigError, match="DEAD_LETTER_PRIVATE_KEYS must not be set") as error:
+        require_dead_letter_public_key(settings)
+    assert DEMO_PRIVATE_KEY not in str(error.value)
+    assert require_dead_letter_public_key(load(DEAD_LETTER_PUBLIC_KEY=DEMO_PUBLIC_KEY)) == (
+        DEMO_PUBLIC_KEY
+    )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from app_events import DEAD_LETTER, DECIDED, RESULT, fixture, instant
+from app_events import DEAD_LETTER, DECIDED, KEY, RESULT, codec, fixture, instant
 
 from services.app.records import Position
 from services.app.settlement import (
@@ -20,6 +20,7 @@ from services.app.settlement import (
     settlement_row,
 )
 from services.rules import RuleSet
+from services.sealing import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Opener, Sealer
 from streams.codec import AvroCodec
 
 POS = Position("bpjs.claims.approved.jkk.v1", 2, 41)
@@ -144,15 +145,48 @@ def test_a_payment_result_row_keeps_its_fields() -> None:
     )
 
 
-def test_a_dead_letter_row_keeps_its_fields() -> None:
-    row = dead_letter_row(fixture(DEAD_LETTER))
-    assert (row.topic, row.partition, row.offset, row.key) == (
-        "bpjs.participant-events.v1",
-        3,
-        184467,
-        b"24012345678",
-    )
+SEALER = Sealer.from_config(DEMO_PUBLIC_KEY, KEY)
+WHERE = Position("bpjs.participant-events.v1", 3, 184467)
+
+
+def test_a_v1_dead_letter_holding_the_clear_original_is_sealed_before_it_is_stored() -> None:
+    clear = fixture(DEAD_LETTER)  # schema v1: clear key and value, no envelope
+    row = dead_letter_row(clear, SEALER, codec().writer_name)
+    assert (row.topic, row.partition, row.offset) == (WHERE.topic, 3, 184467)
     assert row.error_class == "streams.codec.UnknownFingerprint"
+    assert not hasattr(row, "value") and not hasattr(row, "key")
+    opened = Opener.from_config([DEMO_PRIVATE_KEY]).open(row.sealed, WHERE)
+    assert opened == (b"24012345678", clear["value"])
+    assert (row.key_id, row.value_size) == (SEALER.key_id, len(clear["value"]))
+    assert row.value_digest == SEALER.seal(None, clear["value"], WHERE).value_digest
+    assert row.value_schema is None  # the fixture's fingerprint is unknown
+
+
+def test_a_sealed_dead_letter_keeps_its_envelope_and_metadata() -> None:
+    sealed = SEALER.seal(b"24012345678", b"original", WHERE)
+    record = fixture(
+        DEAD_LETTER,
+        key=None,
+        value=b"",
+        sealed=sealed.envelope,
+        key_id=sealed.key_id,
+        value_digest=sealed.value_digest,
+        value_size=sealed.value_size,
+        value_schema="bpjs.enrollment.ParticipantEnrolled",
+    )
+    row = dead_letter_row(record, SEALER, codec().writer_name)
+    assert (row.sealed, row.value_digest, row.value_size) == (
+        sealed.envelope,
+        sealed.value_digest,
+        8,
+    )
+    assert row.value_schema == "bpjs.enrollment.ParticipantEnrolled"
+
+
+def test_a_sealed_dead_letter_without_its_digest_is_refused() -> None:
+    record = fixture(DEAD_LETTER, sealed=b"\x01", key_id="00" * 8)
+    with pytest.raises(ValueError, match="value_digest"):
+        dead_letter_row(record, SEALER, codec().writer_name)
 
 
 @pytest.mark.parametrize("program", ["JKK", "JKM"])

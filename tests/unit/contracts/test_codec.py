@@ -193,3 +193,37 @@ def test_a_message_from_an_older_writer_version_is_read_into_the_current_schema(
     decoded = v2_codec.decode(v1_codec.encode(old.name, record))
     assert decoded.writer_fingerprint == old.fingerprint != new.fingerprint
     assert decoded.record == {**record, "bank_reference": None}
+
+
+@pytest.mark.parametrize("name", ["bpjs.enrollment.ParticipantEnrolled", CLAIM])
+def test_no_decode_error_of_a_damaged_message_quotes_any_part_of_its_nik(
+    codec: AvroCodec, name: str
+) -> None:
+    # A dead letter's error message is stored and published in clear. fastavro's errors can quote
+    # the bytes they failed on (a UnicodeDecodeError's repr holds the whole string being read),
+    # so every cut and many single-byte corruptions of a NIK-bearing event are tried.
+    record = sample(codec, name)
+    nik = record["nik"]
+    data = codec.encode(name, record)
+    fragments = {nik[i : i + 6] for i in range(len(nik) - 5)}
+    damaged = [data[:n] for n in range(len(data))] + [
+        data[:i] + bytes([b]) + data[i + 1 :]
+        for i in range(len(data))
+        for b in (0x00, 0x01, 0x3F, 0x7F, 0x80, 0xC3, 0xFF)
+    ]
+    failures = 0
+    for blob in damaged:
+        try:
+            codec.decode(blob)
+        except DecodeError as e:
+            failures += 1
+            assert not any(f in str(e) for f in fragments), str(e)
+    assert failures > len(data)  # the corruptions really failed, UnicodeDecodeErrors among them
+
+
+def test_a_string_that_is_not_utf8_is_reported_by_position_only(codec: AvroCodec) -> None:
+    record = sample(codec, "bpjs.enrollment.ParticipantEnrolled")
+    data = codec.encode("bpjs.enrollment.ParticipantEnrolled", record)
+    at = data.index(record["nik"].encode()) + 12
+    with pytest.raises(MalformedBody, match="UnicodeDecodeError: invalid start byte at byte 12"):
+        codec.decode(data[:at] + b"\xff" + data[at + 1 :])

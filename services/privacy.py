@@ -25,7 +25,8 @@ def pseudonymise(nik: str, key: str) -> str:
     pseudonym. Callers validate first (services/app/intake.py, the import's field readers).
     """
     if not is_ascii_digits(nik, NIK_LENGTH):
-        raise ValueError(f"pseudonymise needs a validated NIK (16 ASCII digits), got {mask_nik(nik)}")
+        shape = mask_nik(nik)
+        raise ValueError(f"pseudonymise needs a validated NIK (16 ASCII digits), got {shape}")
     digest = hmac.new(key.encode(), nik.encode(), hashlib.sha256).hexdigest()
     return digest[:32]
 

@@ -92,9 +92,8 @@ def test_a_bad_nik_is_named_by_its_part_and_shown_only_by_its_shape(
     nik: str, field: str, reason: str
 ) -> None:
     found = problems(ENDED, nik=nik)
-    assert found == (
-        (field, f"<{len(nik)} {'digits' if nik.isascii() and nik.isdigit() else 'characters'}>", reason),
-    )
+    kind = "digits" if nik.isascii() and nik.isdigit() else "characters"
+    assert found == ((field, f"<{len(nik)} {kind}>", reason),)
     assert all(nik not in text for problem in found for text in problem)
 
 

@@ -15,7 +15,7 @@ PROVINCES = frozenset(
 )  # fmt: skip
 # ASCII digits only, matched with fullmatch: `\d` also takes full-width and Arabic-Indic digits,
 # and `$` matches before a final newline, either of which would enrol a second pseudonym.
-NIK_PATTERN = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{4})")
+NIK_PATTERN = re.compile(r"([0-9]{2})" * 6 + r"([0-9]{4})")  # PP KK CC DD MM YY SSSS
 NIK_FORMAT = "must be exactly 16 ASCII digits (0-9)"
 FEMALE_DAY_OFFSET = 40
 

@@ -23,3 +23,8 @@ class InvalidEvent(ServiceError):
         self.problems = problems
         detail = "; ".join(f"{f}={v}: {r}" for f, v, r in problems)
         super().__init__(f"{event_name}: {detail}")
+
+
+class KeyMismatch(InvalidEvent):
+    """A message whose Kafka key is not the one its topic's ordering rests on (null, not UTF-8,
+    or not the record's own KPJ / sponsor id): one field, `key`, shown only by its shape."""

@@ -394,6 +394,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
             try:
                 decoded = pipe.codec.decode(event.value)
                 intake.validate(decoded.name, decoded.record)
+                intake.check_participant_key(decoded.name, event.message.key, decoded.record)
                 key = decoded.record["kpj"]
                 result = handler.apply(
                     decoded.name,
@@ -438,6 +439,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         try:
             decoded = pipe.codec.decode(event.value)
             intake.validate(decoded.name, decoded.record)
+            intake.check_sponsor_key(decoded.name, event.message.key, decoded.record)
             change = adjudication.sponsor_change(decoded.name, decoded.record, sponsors.get)
         except Exception as e:
             await (await pipe.dead_letter(event, e, "sponsor-events"))

@@ -39,7 +39,7 @@ def _fraction(text: str) -> float:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:  # not "３" or "٣"
         raise argparse.ArgumentTypeError(f"{text!r}: a whole number of at least 1")
     return int(text)
 

@@ -54,7 +54,11 @@ class TopicSpec:
 
 PARTICIPANT_EVENTS = TopicSpec(
     name="bpjs.participant-events.v1",
-    key_description="KPJ participant number (11 digits, UTF-8). Never the NIK.",
+    key_description=(
+        "KPJ participant number (11 ASCII digits, UTF-8), the record's own kpj; never "
+        "null, never the NIK. A null key, a key that is not UTF-8 or not the record's kpj "
+        "is dead-lettered as KeyMismatch: ordering depends on it."
+    ),
     value_schemas=(
         PARTICIPANT,
         PROGRAMS_CHANGED,
@@ -76,7 +80,12 @@ PARTICIPANT_EVENTS = TopicSpec(
 
 SPONSOR_EVENTS = TopicSpec(
     name="bpjs.sponsor-events.v1",
-    key_description="Sponsor id (UTF-8), e.g. 'PEMPROV-DKI'.",
+    key_description=(
+        "Sponsor id (UTF-8), e.g. 'PEMPROV-DKI', the record's own sponsor_id. A record "
+        "naming a sponsor with a null key, a key that is not UTF-8 or another key is "
+        "dead-lettered as KeyMismatch; an employer's EnrollmentBatchCompleted (no "
+        "sponsor_id) may be keyed by its NPP or batch id."
+    ),
     value_schemas=(COHORT_FUNDED, BATCH_COMPLETED),
     producers=("sponsor-registry", "membership"),
     consumers=(CLAIMS_SERVICE,),

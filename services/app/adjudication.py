@@ -68,6 +68,11 @@ class IdentityMismatch(ServiceError):
     """An event whose NIK does not belong to the participant already holding this KPJ."""
 
 
+class IdentityConflict(IdentityMismatch):
+    """An enrollment that would put another person (another NIK) behind a KPJ already held:
+    refused, so a KPJ, its contributions and its claims never pass to someone else."""
+
+
 def load_rules(settings: Settings) -> RuleSet:
     """The default rule set, with the overrides file applied when RULES_OVERRIDES_FILE is set."""
     rules = default_rules()
@@ -106,7 +111,14 @@ class ParticipantEvents:
     ) -> Applied:
         kind = name.rsplit(".", 1)[-1]
         ref = pseudonymise(record["nik"], self._key)
-        if state is not None and state["ref"] != ref and kind != "ParticipantEnrolled":
+        if state is not None and state["ref"] != ref:
+            # Checked before the replay guard too: a mismatch is never a harmless redelivery.
+            if kind == "ParticipantEnrolled":
+                raise IdentityConflict(
+                    f"kpj={record['kpj']}: enrollment with a different NIK than the participant"
+                    " already enrolled under this KPJ: a KPJ belongs to one person, refused"
+                    " (re-enrolment keeps the same NIK)"
+                )
             raise IdentityMismatch(
                 f"kpj={record['kpj']}: nik does not match the enrolled participant"
             )

@@ -23,9 +23,12 @@ class Invalid:
     reason: str
 
 
-_DAY_FIRST = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})")
-_ISO = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
-_NAMED = re.compile(r"(\d{1,2})[\s\-]+([^\W\d_]+)\.?[\s\-]+(\d{2,4})")
+# Digits are ASCII [0-9], never `\d` (which also takes full-width '１' and Arabic-Indic '١'
+# digits: int() reads them, so a date or wage typed in them would pass unnoticed), and every
+# pattern is used with fullmatch.
+_DAY_FIRST = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{2,4})")
+_ISO = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})")
+_NAMED = re.compile(r"([0-9]{1,2})[\s\-]+([^\W\d_]+)\.?[\s\-]+([0-9]{2,4})")
 # Indonesian and English month names and their usual abbreviations (Agt/Ags/Agu, Nop, Des, ...).
 _MONTHS = {
     name: number
@@ -84,9 +87,9 @@ def parse_date(raw: str) -> date | Invalid:
 
 
 _CURRENCY = re.compile(r"^(?:rp\.?|idr)\s*", re.IGNORECASE)
-_GROUPED = re.compile(r"\d{1,3}(?:([.,\s])\d{3})(?:\1\d{3})*")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:([.,\s])[0-9]{3})(?:\1[0-9]{3})*")
 _ZERO_WAGE = "must be more than 0 (the declared monthly wage or income)"
-_FRACTION = re.compile(r"(.*\d)([.,])(\d{1,2})")
+_FRACTION = re.compile(r"(.*[0-9])([.,])([0-9]{1,2})")
 
 
 @lru_cache(maxsize=_CACHE)
@@ -107,7 +110,7 @@ def parse_wage(raw: str) -> int | Invalid:
     if whole.isascii() and whole.isdigit():
         amount = int(whole)
     elif _GROUPED.fullmatch(whole):
-        amount = int(re.sub(r"\D", "", whole))
+        amount = int(re.sub(r"[^0-9]", "", whole))
     else:
         return Invalid("not a whole number of Rupiah")
     if fraction.strip("0"):
@@ -132,6 +135,11 @@ def parse_digits(raw: str, length: int) -> str | Invalid:
         )
     if text.isascii() and text.isdigit():
         return Invalid(f"must be exactly {length} digits, found {len(text)}")
+    if any(c.isdigit() for c in text) and not text.isascii():
+        return Invalid(
+            f"must be exactly {length} ASCII digits (0-9), no other characters"
+            " (found full-width or other non-ASCII digits)"
+        )
     return Invalid(f"must be exactly {length} digits, no other characters")
 
 

@@ -12,12 +12,16 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.errors import InvalidEvent
-from services.privacy import mask_nik
+from services.errors import InvalidEvent, KeyMismatch
+from services.privacy import mask_nik, shown_kpj
 from services.rules.identity import validate_nik
 
-KPJ = re.compile(r"\d{11}")  # fullmatch: "$" would let a trailing newline through
-PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+# Identifiers are ASCII digits, matched with fullmatch: `\d` also takes full-width ('３') and
+# Arabic-Indic ('٣') digits, and `$` matches before a final newline.
+KPJ = re.compile(r"[0-9]{11}")
+KPJ_FORMAT = "must be exactly 11 ASCII digits (0-9)"
+PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+ACCOUNT = re.compile(r"[0-9]{1,34}")  # digits only (schema); 34 is the longest account number
 # Anything before Indonesia's social-security era, or a century ahead, is a typo, not an event.
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 1, 1)
@@ -33,10 +37,45 @@ def validate(name: str, record: Mapping[str, Any]) -> None:
         raise InvalidEvent(name, problems)
 
 
+PARTICIPANT_KEY_RULE = "participant events must be keyed by their KPJ: ordering depends on it"
+SPONSOR_KEY_RULE = "sponsor events must be keyed by their sponsor_id: ordering depends on it"
+
+
+def check_participant_key(name: str, key: bytes | None, record: Mapping[str, Any]) -> None:
+    """Raise KeyMismatch unless the message key is the record's KPJ (UTF-8): every participant
+    event is ordered by the partition of its key, so an event keyed otherwise could be applied
+    before the enrollment or contributions published ahead of it. Call after validate()."""
+    kpj = record["kpj"]
+    _check_key(name, key, kpj, f"{PARTICIPANT_KEY_RULE} (this record's kpj is {shown_kpj(kpj)})")
+
+
+def check_sponsor_key(name: str, key: bytes | None, record: Mapping[str, Any]) -> None:
+    """Raise KeyMismatch unless a sponsor event that names a sponsor is keyed by that
+    sponsor_id. An employer's EnrollmentBatchCompleted has no sponsor_id: its key is free (our
+    producers use the employer's NPP or the batch id), since nothing is ordered by it."""
+    sponsor = record.get("sponsor_id")
+    if sponsor is not None:
+        _check_key(name, key, sponsor, f"{SPONSOR_KEY_RULE} (not this record's sponsor_id)")
+
+
+def _check_key(name: str, key: bytes | None, expected: str, rule: str) -> None:
+    if key is None:
+        raise KeyMismatch(name, (("key", "<null>", rule),))
+    try:
+        text = key.decode("utf-8")
+    except UnicodeDecodeError:
+        shape = f"<{len(key)} bytes, not UTF-8>"
+        raise KeyMismatch(name, (("key", shape, rule),)) from None
+    if text != expected:
+        # Never the key itself unless it is a well-formed KPJ: a wrong key could be a NIK.
+        raise KeyMismatch(name, (("key", shown_kpj(text), rule),))
+
+
 def _problems(name: str, r: Mapping[str, Any]) -> Iterator[Problem]:
     kind = name.rsplit(".", 1)[-1]
     if "kpj" in r and not KPJ.fullmatch(r["kpj"]):
-        yield "kpj", repr(r["kpj"]), "must be 11 digits"
+        # Only the shape of a wrong KPJ is shown: it could be a NIK typed in the wrong field.
+        yield "kpj", shown_kpj(r["kpj"]), KPJ_FORMAT
     if "nik" in r:
         for problem in validate_nik(r["nik"], r.get("birth_date")):
             # Only the NIK's shape is ever shown: the value would be a clear NIK.
@@ -89,7 +128,7 @@ def _enrolled(r: Mapping[str, Any]) -> Iterator[Problem]:
 
 def _contribution(r: Mapping[str, Any]) -> Iterator[Problem]:
     if not PERIOD.fullmatch(r["period"]):
-        yield "period", repr(r["period"]), "must be YYYY-MM"
+        yield "period", repr(r["period"]), "must be YYYY-MM (ASCII digits, month 01-12)"
     for i, a in enumerate(r["amounts"]):
         if a["amount"] < 0:
             yield f"amounts[{i}].amount", str(a["amount"]), "must not be negative"
@@ -106,9 +145,13 @@ def _claim(r: Mapping[str, Any]) -> Iterator[Problem]:
     if got != r["program"]:
         yield "detail", f"{got} detail", f"program {r['program']} needs its own claim detail"
     payee = r["payee"]
-    for field in ("name", "bank_code", "account_number"):
+    for field in ("name", "bank_code"):
         if not str(payee[field]).strip():
             yield f"payee.{field}", repr(payee[field]), "must not be empty"
+    if not ACCOUNT.fullmatch(payee["account_number"]):
+        # Personal data: only its shape is shown.
+        shape = mask_nik(payee["account_number"])
+        yield "payee.account_number", shape, "must be 1 to 34 ASCII digits (0-9), nothing else"
     if isinstance(detail, Mapping):
         yield from _claim_detail(detail)
 

@@ -13,7 +13,10 @@ PROVINCES = frozenset(
     for code in (11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53,
                  61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96)
 )  # fmt: skip
-NIK_PATTERN = re.compile(r"^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{4})$")
+# ASCII digits only, matched with fullmatch: `\d` also takes full-width and Arabic-Indic digits,
+# and `$` matches before a final newline, either of which would enrol a second pseudonym.
+NIK_PATTERN = re.compile(r"([0-9]{2})" * 6 + r"([0-9]{4})")  # PP KK CC DD MM YY SSSS
+NIK_FORMAT = "must be exactly 16 ASCII digits (0-9)"
 FEMALE_DAY_OFFSET = 40
 
 
@@ -35,7 +38,7 @@ def _real_date(year: int, month: int, day: int) -> date | None:
 
 def birth_date_candidates(nik: str) -> tuple[date, ...]:
     """The birth dates the NIK can mean (19yy and 20yy); women's days have +40 removed."""
-    match = NIK_PATTERN.match(nik)
+    match = NIK_PATTERN.fullmatch(nik)
     if match is None:
         return ()
     dd, mm, yy = (int(g) for g in match.groups()[3:6])
@@ -55,9 +58,9 @@ def validate_nik(
     """Check a NIK: 16 digits split PP KK CC DDMMYY SSSS, a known province, a real birth date
     (+40 days for women), serial not 0000, and agreement with a known birth date and sex (the
     birth date fixes the century). There is no check digit (Dukcapil)."""
-    match = NIK_PATTERN.match(nik)
+    match = NIK_PATTERN.fullmatch(nik)
     if match is None:
-        return (Problem("nik", "<redacted>", "must be exactly 16 digits"),)
+        return (Problem("nik", "<redacted>", NIK_FORMAT),)
     province, _, _, dd, mm, yy, serial = match.groups()
     problems = []
     if province not in PROVINCES:

@@ -112,12 +112,14 @@ async def test_an_event_that_cannot_be_applied_is_dead_lettered_and_the_batch_go
     worker: Worker, payload: Any, error_class: str
 ) -> None:
     codec = worker.pipe.codec
+    key = KPJ
     if payload == "invalid":
         payload = codec.encode(ENROLLED, fixture(codec, ENROLLED, kpj="123"))
     elif payload == "unknown":
-        payload = codec.encode(POSTED, fixture(codec, POSTED, kpj="24099999999"))
+        key = "24099999999"  # keyed by its own KPJ, as every participant event must be
+        payload = codec.encode(POSTED, fixture(codec, POSTED, kpj=key))
     async with worker.app.agents["participant-events"].test_context() as a:
-        await a.put(payload, key=KPJ.encode())
+        await a.put(payload, key=key.encode())
         await a.put(codec.encode(ENROLLED, fixture(codec, ENROLLED)), key=KPJ.encode())
         await eventually(lambda: bool(worker.store.participants))
     (parked,) = worker.producer.to(DEAD_LETTERS)
@@ -146,3 +148,55 @@ async def test_an_identity_mismatch_is_dead_lettered_without_the_nik(worker: Wor
     letter = codec.decode(worker.producer.to(DEAD_LETTERS)[0].value).record
     assert letter["error_class"] == "IdentityMismatch"
     assert other not in letter["error_message"] and NIK not in letter["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        (None, "key=<null>"),
+        (b"\xff\xfe24012345678", "key=<13 bytes, not UTF-8>"),
+        (b"24099999999", "key=24099999999"),  # another well-formed KPJ is shown
+        (NIK.encode(), "key=<16 digits>"),  # a NIK as the key is never shown
+        (KPJ.encode() + b"\n", "key=<12 characters>"),
+    ],
+)
+async def test_an_event_not_keyed_by_its_kpj_is_dead_lettered_and_the_batch_goes_on(
+    worker: Worker, key: bytes | None, shown: str
+) -> None:
+    codec = worker.pipe.codec
+    payload = codec.encode(ENROLLED, fixture(codec, ENROLLED))
+    async with worker.app.agents["participant-events"].test_context() as a:
+        await a.put(payload, key=key)
+        await a.put(codec.encode(ENROLLED, fixture(codec, ENROLLED)), key=KPJ.encode())
+        await eventually(lambda: bool(worker.store.participants))
+    (parked,) = worker.producer.to(DEAD_LETTERS)
+    letter = codec.decode(parked.value).record
+    assert letter["error_class"] == "KeyMismatch"
+    assert letter["error_message"] == (
+        f"{ENROLLED}: {shown}: participant events must be keyed by their KPJ: ordering depends"
+        f" on it (this record's kpj is {KPJ})"
+    )
+    assert NIK not in letter["error_message"]
+    assert [r.position.offset for r in worker.store.participants] == [1]
+    counted = worker.pipe.metrics.registry.get_sample_value(
+        "claims_dead_letters_total",
+        {"topic": "bpjs.participant-events.v1", "error_class": "KeyMismatch"},
+    )
+    assert counted == 1
+
+
+async def test_an_enrolment_with_another_nik_for_a_known_kpj_never_takes_it_over(
+    worker: Worker,
+) -> None:
+    codec = worker.pipe.codec
+    other = "3171014501900002"
+    async with worker.app.agents["participant-events"].test_context() as a:
+        await a.put(codec.encode(ENROLLED, fixture(codec, ENROLLED)), key=KPJ.encode())
+        await a.put(codec.encode(ENROLLED, fixture(codec, ENROLLED, nik=other)), key=KPJ.encode())
+        await eventually(lambda: bool(worker.producer.to(DEAD_LETTERS)))
+    letter = codec.decode(worker.producer.to(DEAD_LETTERS)[0].value).record
+    assert letter["error_class"] == "IdentityConflict"
+    assert other not in letter["error_message"] and NIK not in letter["error_message"]
+    state = worker.app.tables["participants"][KPJ]
+    assert state["ref"] == pseudonymise(NIK, worker.pipe.settings.nik_hash_key.value)
+    assert [r.position.offset for r in worker.store.participants] == [0]

@@ -187,3 +187,28 @@ async def test_a_store_error_leaves_the_outbox_untouched() -> None:
     with pytest.raises(StoreError):
         await relay_outbox(store, producer.send, Metrics(CollectorRegistry()), limit=5)  # type: ignore[arg-type]  # never called
     assert producer.sent == [] and store.published == {}
+
+
+@pytest.mark.parametrize("key", [None, b"PEMPROV-JABAR", b"\xff"])
+async def test_a_sponsor_event_not_keyed_by_its_sponsor_id_is_dead_lettered(
+    worker: Worker, key: bytes | None
+) -> None:
+    codec = worker.pipe.codec
+    async with worker.app.agents["sponsor-events"].test_context() as a:
+        await a.put(codec.encode(FUNDED, fixture(codec, FUNDED)), key=key)
+        await eventually(lambda: bool(worker.producer.sent))
+    (parked,) = worker.producer.sent
+    letter = codec.decode(parked.value).record
+    assert letter["error_class"] == "KeyMismatch"
+    assert "sponsor events must be keyed by their sponsor_id" in letter["error_message"]
+    assert worker.app.tables["sponsors"].get("PEMPROV-DKI") is None
+
+
+async def test_an_employer_batch_without_a_sponsor_may_be_keyed_by_its_npp(
+    worker: Worker,
+) -> None:
+    codec = worker.pipe.codec
+    async with worker.app.agents["sponsor-events"].test_context() as a:
+        await a.put(codec.encode(BATCH, fixture(codec, BATCH, sponsor_id=None)), key=b"31001501")
+        await eventually(lambda: bool(worker.store.batches))
+    assert worker.producer.sent == []

@@ -32,6 +32,7 @@ from app_events import (
 from services.app import participant_state as ps
 from services.app.adjudication import (
     Applied,
+    IdentityConflict,
     IdentityMismatch,
     ParticipantEvents,
     UnknownParticipant,
@@ -179,6 +180,27 @@ def test_an_event_whose_nik_is_not_the_enrolled_participants_is_an_identity_mism
     with pytest.raises(IdentityMismatch, match=KPJ) as error:
         handler.apply(name, event(), covered, NO_SPONSORS, at(6), NOW)
     assert OTHER_NIK not in str(error.value) and NIK not in str(error.value)
+
+
+@pytest.mark.parametrize("offset", [6, 3])  # a new position, and one already applied
+def test_an_enrolment_with_another_nik_for_a_known_kpj_is_an_identity_conflict(
+    handler: ParticipantEvents, covered: ps.State, sponsors: Sponsors, offset: int
+) -> None:
+    decided = handler.apply(CLAIM, recovered_jkk(), covered, sponsors, at(6), NOW).state
+    assert decided is not None
+    takeover = fixture(ENROLLED, nik=OTHER_NIK)
+    with pytest.raises(IdentityConflict, match=KPJ) as error:
+        handler.apply(ENROLLED, takeover, decided, sponsors, at(offset + 1), NOW)
+    assert isinstance(error.value, IdentityMismatch)
+    assert "different NIK" in str(error.value) and "refused" in str(error.value)
+    assert OTHER_NIK not in str(error.value) and NIK not in str(error.value)
+
+
+def test_the_same_person_re_enrolling_is_not_an_identity_conflict(
+    handler: ParticipantEvents, covered: ps.State, sponsors: Sponsors
+) -> None:
+    applied = handler.apply(ENROLLED, fixture(ENROLLED), covered, sponsors, at(6), NOW)
+    assert applied.state is not None and applied.state["ref"] == covered["ref"]
 
 
 def test_an_identity_mismatch_is_raised_even_for_a_replayed_position(

@@ -34,6 +34,7 @@ def test_every_new_command_has_help(command: str, capsys: pytest.CaptureFixture[
         ["import", "x.csv", "--sponsor-id", "s", "--format", "xlsx"],
         ["make-import-file", "out.csv", "--bad-fraction", "2"],
         ["make-import-file", "out.csv", "--rows", "0"],
+        ["make-import-file", "out.csv", "--rows", "１０"],  # full-width digits are not a number
         ["readjudicate", "--from", "2024-01-01"],
         ["readjudicate", "--from", "01/01/2024", "--to", "2024-12-31"],
         ["readjudicate", "--from", "2024-01-01", "--to", "2024-12-31", "--program", "JKN"],

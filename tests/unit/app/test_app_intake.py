@@ -53,8 +53,22 @@ def test_an_invalid_event_is_a_service_error_whose_message_lists_each_problem() 
 
 
 @pytest.mark.parametrize("kpj", ["2401234567", "240123456789", "2401234567X", ""])
-def test_a_kpj_that_is_not_eleven_digits_is_named_with_its_value(kpj: str) -> None:
-    assert problems(ENDED, kpj=kpj) == (("kpj", repr(kpj), "must be 11 digits"),)
+def test_a_kpj_that_is_not_eleven_digits_is_named_by_its_shape(kpj: str) -> None:
+    shape = f"<{len(kpj)} {'digits' if kpj.isdigit() else 'characters'}>"
+    assert problems(ENDED, kpj=kpj) == (("kpj", shape, "must be exactly 11 ASCII digits (0-9)"),)
+
+
+def test_a_nik_put_in_the_kpj_field_is_not_shown() -> None:
+    assert problems(ENDED, kpj=NIK) == (
+        ("kpj", "<16 digits>", "must be exactly 11 ASCII digits (0-9)"),
+    )
+
+
+@pytest.mark.parametrize("kpj", ["２４０１２３４５６７８", "٢٤٠١٢٣٤٥٦٧٨", "2401234567\u00b2"])
+def test_a_kpj_in_non_ascii_digits_is_refused(kpj: str) -> None:
+    assert problems(ENDED, kpj=kpj) == (
+        ("kpj", "<11 characters>", "must be exactly 11 ASCII digits (0-9)"),
+    )
 
 
 def test_a_kpj_with_a_trailing_newline_is_refused() -> None:
@@ -64,8 +78,11 @@ def test_a_kpj_with_a_trailing_newline_is_refused() -> None:
 @pytest.mark.parametrize(
     ("nik", "field", "reason"),
     [
-        ("317101450190000", "nik", "must be exactly 16 digits"),
-        ("31710145019000AB", "nik", "must be exactly 16 digits"),
+        ("317101450190000", "nik", "must be exactly 16 ASCII digits (0-9)"),
+        ("31710145019000AB", "nik", "must be exactly 16 ASCII digits (0-9)"),
+        ("3171014501900001\n", "nik", "must be exactly 16 ASCII digits (0-9)"),
+        ("３１７１０１４５０１９００００１", "nik", "must be exactly 16 ASCII digits (0-9)"),
+        ("٣١٧١٠١٤٥٠١٩٠٠٠٠١", "nik", "must be exactly 16 ASCII digits (0-9)"),
         ("9971014501900001", "nik.province", "unknown province code"),
         ("3171019901900001", "nik.birth_date", "not a real date (women: day + 40)"),
         ("3171014501900000", "nik.serial", "serial must not be 0000"),
@@ -75,9 +92,8 @@ def test_a_bad_nik_is_named_by_its_part_and_shown_only_by_its_shape(
     nik: str, field: str, reason: str
 ) -> None:
     found = problems(ENDED, nik=nik)
-    assert found == (
-        (field, f"<{len(nik)} {'digits' if nik.isdigit() else 'characters'}>", reason),
-    )
+    kind = "digits" if nik.isascii() and nik.isdigit() else "characters"
+    assert found == ((field, f"<{len(nik)} {kind}>", reason),)
     assert all(nik not in text for problem in found for text in problem)
 
 
@@ -155,7 +171,13 @@ def test_an_enrolment_without_a_name_is_refused() -> None:
 
 @pytest.mark.parametrize("period", ["2025-13", "2025-2", "25-02", "2025/02"])
 def test_a_contribution_period_that_is_not_yyyy_mm_is_refused(period: str) -> None:
-    assert problems(POSTED, period=period) == (("period", repr(period), "must be YYYY-MM"),)
+    assert problems(POSTED, period=period) == (
+        ("period", repr(period), "must be YYYY-MM (ASCII digits, month 01-12)"),
+    )
+
+
+def test_a_contribution_period_in_full_width_digits_is_refused() -> None:
+    assert fields(problems(POSTED, period="２０２５-０２")) == {"period"}
 
 
 def test_a_contribution_period_with_a_trailing_newline_is_refused() -> None:
@@ -200,10 +222,23 @@ def test_a_claim_with_its_own_programs_detail_is_valid() -> None:
     validate(CLAIM, claim(program="JKM", detail=JKM_DETAIL))
 
 
-@pytest.mark.parametrize("field", ["name", "bank_code", "account_number"])
+@pytest.mark.parametrize("field", ["name", "bank_code"])
 def test_a_claim_with_an_empty_payee_field_is_refused(field: str) -> None:
     payee = {**fixture(CLAIM)["payee"], field: ""}
     assert problems(CLAIM, payee=payee) == ((f"payee.{field}", "''", "must not be empty"),)
+
+
+@pytest.mark.parametrize(
+    ("account", "shape"),
+    [("", "<0 characters>"), ("0341-0100", "<9 characters>"), ("０３４１", "<4 characters>")],
+)
+def test_a_payee_account_that_is_not_ascii_digits_is_refused_by_its_shape(
+    account: str, shape: str
+) -> None:
+    payee = {**fixture(CLAIM)["payee"], "account_number": account}
+    assert problems(CLAIM, payee=payee) == (
+        ("payee.account_number", shape, "must be 1 to 34 ASCII digits (0-9), nothing else"),
+    )
 
 
 @pytest.mark.parametrize(

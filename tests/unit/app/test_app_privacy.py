@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.privacy import mask_nik, pseudonymise
+from services.privacy import mask_nik, pseudonymise, shown_kpj
 
 NIK = "3171014501900001"
 KEY = "k" * 32
@@ -22,8 +23,36 @@ def test_the_same_nik_and_key_always_give_the_same_reference() -> None:
     assert pseudonymise(NIK, KEY) == pseudonymise(NIK, KEY)
 
 
-def test_the_reference_ignores_blanks_around_the_nik() -> None:
-    assert pseudonymise(f" {NIK}\n", KEY) == pseudonymise(NIK, KEY)
+@pytest.mark.parametrize(
+    ("nik", "key", "ref"),
+    [
+        # Computed before the NIK check moved in (892a975): stored references must not change.
+        ("3171014501900001", "a-test-key-of-16+chars", "1a582fd130195ba27b085a6d8ef3ea81"),
+        ("3271010101800002", "another-key-0123456789", "ee9aff1b19a287a8f90ec3d53ac7b43d"),
+    ],
+)
+def test_a_valid_niks_reference_is_unchanged(nik: str, key: str, ref: str) -> None:
+    assert pseudonymise(nik, key) == ref
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [f" {NIK}", f"{NIK}\n", NIK[:15], "３１７１０１４５０１９００００１", "٣١٧١٠١٤٥٠١٩٠٠٠٠١", ""],
+)
+def test_only_a_validated_nik_is_pseudonymised_never_a_tidied_one(bad: str) -> None:
+    with pytest.raises(ValueError, match="validated NIK") as error:
+        pseudonymise(bad, KEY)
+    assert bad not in str(error.value) or not bad
+
+
+def test_a_nik_in_full_width_digits_is_masked_as_characters_not_digits() -> None:
+    assert mask_nik("３１７１０１４５０１９００００１") == "<16 characters>"
+
+
+def test_a_well_formed_kpj_is_shown_and_anything_else_only_by_its_shape() -> None:
+    assert shown_kpj("24012345678") == "24012345678"
+    assert shown_kpj(NIK) == "<16 digits>"
+    assert shown_kpj("２４０１２３４５６７８") == "<11 characters>"
 
 
 @given(st.text(min_size=16, max_size=40), st.text(min_size=16, max_size=40))

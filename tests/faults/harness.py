@@ -35,6 +35,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.app import intake
 from services.config import Settings, load_settings
 from services.errors import InvalidEvent
+from services.sealing import keygen
 from services.simulator import build_scenario
 from streams import topics as T
 from streams.admin import ensure_topics
@@ -257,6 +258,8 @@ class Run:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # The worker seals dead letters to the public key; only the checks hold the private one.
+        self.public_key, self.private_key = keygen()
         self.schema = f"f_{self.run_id}"
         self.prefix = f"f{self.run_id}."
         self.app_id = f"f-{self.run_id}"
@@ -284,6 +287,8 @@ class Run:
             "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap,
             "DATABASE_URL": self.dsn,
             "NIK_HASH_KEY": NIK_KEY,
+            "DEAD_LETTER_PUBLIC_KEY": self.public_key,
+            "DEAD_LETTER_PRIVATE_KEYS": "",
             "TOPIC_PREFIX": self.prefix,
             "CLAIMS_APP_ID": self.app_id,
             "WORKER_INSTANCE_ID": f"{self.app_id}-worker-{i}",

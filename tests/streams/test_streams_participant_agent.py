@@ -130,7 +130,7 @@ async def test_an_event_that_cannot_be_applied_is_dead_lettered_and_the_batch_go
     assert (letter["key"], letter["value"], letter["value_size"]) == (None, b"", len(payload))
     where = Position("bpjs.participant-events.v1", 0, 0)
     opener = Opener.from_config([DEMO_PRIVATE_KEY])
-    assert opener.open(letter["sealed"], where) == (KPJ.encode(), payload)
+    assert opener.open(letter["sealed"], where) == (key.encode(), payload)
     assert letter["value_schema"] == codec.writer_name(payload)
     assert letter["consumer"] == "participant-events"
     assert NIK not in letter["error_message"]

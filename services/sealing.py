@@ -90,9 +90,12 @@ def digest_key(nik_hash_key: str) -> bytes:
     return hmac.new(nik_hash_key.encode(), _DIGEST_LABEL, hashlib.sha256).digest()
 
 
-def value_digest(key: bytes, value: bytes) -> bytes:
-    """HMAC-SHA256 of a message value: deduplicates dead letters without an unkeyed fingerprint."""
-    return hmac.new(key, value, hashlib.sha256).digest()
+def value_digest(key: bytes, value: bytes, message_key: bytes | None = None) -> bytes:
+    """HMAC-SHA256 of a message (its key, length-prefixed, then its value): deduplicates dead
+    letters without an unkeyed fingerprint. The key counts: the same value under another key
+    (a null key, a wrong KPJ) is another message, and another dead letter."""
+    framed = b"\xff" if message_key is None else len(message_key).to_bytes(4, "big") + message_key
+    return hmac.new(key, framed + value, hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -120,18 +123,23 @@ class Sealer:
     def key_id(self) -> str:
         return key_id(self.public_key)
 
-    def seal(self, key: bytes | None, value: bytes, where: Position) -> Sealed:
+    def seal(
+        self, key: bytes | None, value: bytes, where: Position, *, keep_value: bool = True
+    ) -> Sealed:
+        """Seal key and value; with keep_value=False only the key (the value is too large to
+        copy), but the digest and size are still the whole value's."""
         recipient = X25519PublicKey.from_public_bytes(self.public_key)
         ephemeral = X25519PrivateKey.generate()
         eph_public = _public_bytes(ephemeral.public_key())
         header = bytes([VERSION]) + bytes.fromhex(self.key_id) + eph_public
         aead = AESGCM(_derive(ephemeral.exchange(recipient), eph_public, self.public_key))
         nonce = os.urandom(_NONCE)
-        body = aead.encrypt(nonce, _plaintext(key, value), _aad(header, where))
+        kept = value if keep_value else b""
+        body = aead.encrypt(nonce, _plaintext(key, kept), _aad(header, where))
         return Sealed(
             envelope=header + nonce + body,
             key_id=self.key_id,
-            value_digest=value_digest(self.digest_key, value),
+            value_digest=value_digest(self.digest_key, value, key),
             value_size=len(value),
         )
 

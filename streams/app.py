@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry
 from services.adapters.metrics import Metrics
 from services.adapters.postgres import PostgresStore
 from services.app import adjudication, dead_letters, intake, settlement
-from services.app.records import ParticipantRow, Position, SettlementRow
+from services.app.records import DeadLetterRow, ParticipantRow, Position, SettlementRow
 from services.config import Settings, require_dead_letter_public_key
 from services.errors import InvalidEvent, ServiceError, StoreError, TransientError
 from services.rules import RuleSet
@@ -42,6 +42,9 @@ R = TypeVar("R")
 W = TypeVar("W")
 Ev = EventT[Any]  # faust's events are generic in their value; ours carry raw bytes
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# The largest original value a dead letter copies (sealed): half the broker's default
+# message.max.bytes, so the dead letter itself always fits.
+MAX_KEPT_VALUE_BYTES = 512 * 1024
 PROGRAM_TOPICS = {p: T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")}
 
 
@@ -118,6 +121,8 @@ class Pipeline:
         )
         self.resources = Resources(settings, self.reseal_legacy_dead_letters)
         self.trackers: list[Positions] = []
+        # Prefixed topic name -> its declaration (what its values may be).
+        self.specs = {settings.topic_prefix + spec.name: spec for spec in T.TOPICS}
         self.topics = {
             spec.name: app.topic(
                 settings.topic_prefix + spec.name,
@@ -156,7 +161,17 @@ class Pipeline:
         )
         value = m.value if isinstance(m.value, bytes) else b""
         key = m.key if isinstance(m.key, bytes) else None
-        sealed = self.sealer.seal(key, value, position(event))
+        message = str(error)[:4000]
+        keep = len(value) <= MAX_KEPT_VALUE_BYTES
+        if not keep:
+            # The dead letter must fit the broker's message size limit (1 MiB by default): a
+            # message near it cannot be copied whole. Its digest and size are kept; the bytes
+            # stay in the source topic at this position until its retention.
+            message += (
+                f" (original value of {len(value)} bytes not kept: over "
+                f"{MAX_KEPT_VALUE_BYTES} bytes; it is at {m.topic}[{m.partition}]@{m.offset})"
+            )
+        sealed = self.sealer.seal(key, value, position(event), keep_value=keep)
         record = {
             "event_id": f"dl-{m.topic}-{m.partition}-{m.offset}",
             "occurred_at": datetime.now(UTC),
@@ -167,7 +182,7 @@ class Pipeline:
             "key": None,  # schema v1's clear fields: never the original since v2
             "value": b"",
             "error_class": error_class,
-            "error_message": str(error)[:4000],
+            "error_message": message,
             "first_seen_at": datetime.now(UTC),
             "consumer": consumer,
             "sealed": sealed.envelope,
@@ -178,6 +193,35 @@ class Pipeline:
         }
         return await self.send(
             T.DEAD_LETTERS.name, m.topic, self.codec.encode(T.DEAD_LETTER, record)
+        )
+
+    def unreadable_dead_letter(self, event: Ev, error: BaseException) -> DeadLetterRow:
+        """The row for a message on the dead-letter topic that is no dead letter we can read."""
+        m = event.message
+        error_class = type(error).__name__
+        self.metrics.dead_letters.labels(m.topic, error_class).inc()
+        log.warning(
+            "unreadable dead letter %s[%s]@%s: %s: %s",
+            m.topic, m.partition, m.offset, error_class, error,
+            extra=event_fields(m, consumer="dead-letter-recorder", error_class=error_class),
+        )  # fmt: skip
+        value = m.value if isinstance(m.value, bytes) else b""
+        key = m.key if isinstance(m.key, bytes) else None
+        keep = len(value) <= MAX_KEPT_VALUE_BYTES
+        sealed = self.sealer.seal(key, value, position(event), keep_value=keep)
+        return DeadLetterRow(
+            topic=m.topic,
+            partition=m.partition,
+            offset=m.offset,
+            error_class=error_class,
+            error_message=str(error)[:4000],
+            first_seen_at=datetime.now(UTC),
+            consumer="dead-letter-recorder",
+            sealed=sealed.envelope,
+            key_id=sealed.key_id,
+            value_digest=sealed.value_digest,
+            value_size=sealed.value_size,
+            value_schema=self.codec.writer_name(value),
         )
 
     async def reseal_legacy_dead_letters(self, store: PostgresStore) -> None:
@@ -262,13 +306,18 @@ class Pipeline:
         *,
         validate: bool = False,
     ) -> list[tuple[Ev, W]]:
-        """Decode a batch into rows; anything undecodable or invalid goes to the dead letters."""
+        """Decode a batch of claim-keyed messages (decisions, approved claims, payment results)
+        into rows; anything undecodable, of another schema, keyed by anything but its claim_id,
+        or (with `validate`) invalid goes to the dead letters."""
         rows, pending = [], []
         for event in events:
             try:
                 decoded = self.codec.decode(event.value)
+                spec = self.specs[event.message.topic]
+                intake.check_schema(decoded.name, spec.name, spec.value_schemas)
                 if validate:
                     intake.validate(decoded.name, decoded.record)
+                intake.check_claim_key(decoded.name, event.message.key, decoded.record)
                 row = to_row(decoded.record, event)
             except Exception as e:
                 pending.append(await self.dead_letter(event, e, consumer))
@@ -513,12 +562,17 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
             rows = []
             for event in events:
                 try:
-                    record = pipe.codec.decode(event.value).record
+                    decoded = pipe.codec.decode(event.value)
+                    intake.check_schema(decoded.name, T.DEAD_LETTERS.name, (T.DEAD_LETTER,))
                     rows.append(
-                        settlement.dead_letter_row(record, pipe.sealer, pipe.codec.writer_name)
+                        settlement.dead_letter_row(
+                            decoded.record, pipe.sealer, pipe.codec.writer_name
+                        )
                     )
-                except Exception:  # a dead letter that cannot be read is logged, never re-parked
-                    log.exception("unreadable dead letter at %s", position(event))
+                except Exception as e:
+                    # Recorded as a dead letter of the dead-letter topic itself, straight into
+                    # PostgreSQL: never published again (that could loop).
+                    rows.append(pipe.unreadable_dead_letter(event, e))
             try:
                 await pipe._retrying("dead_letters", rows, store.record_dead_letters)
             except Exception as e:

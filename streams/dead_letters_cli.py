@@ -174,6 +174,13 @@ async def replay(settings: Settings, opener: Opener, ids: Sequence[int], force: 
                 f"already replayed: {', '.join(map(str, again))} (use --force to replay again)",
             )
         opened = [(d, *_open(opener, d)) for d in letters]
+        cut = [d.id for d, _, v in opened if d.value_size is not None and len(v) != d.value_size]
+        if cut:
+            raise Refused(
+                EXIT_USAGE,
+                f"not kept whole (too large to copy), replay from the source topic: "
+                f"{', '.join(map(str, cut))} (`list` shows where each one is)",
+            )
         for d, key, value in opened:
             partition, offset = await asyncio.to_thread(_publish, settings, d.topic, key, value)
             await store.mark_replayed(d.id)

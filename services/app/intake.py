@@ -58,6 +58,24 @@ def check_sponsor_key(name: str, key: bytes | None, record: Mapping[str, Any]) -
         _check_key(name, key, sponsor, f"{SPONSOR_KEY_RULE} (not this record's sponsor_id)")
 
 
+def check_schema(name: str, topic: str, carried: tuple[str, ...]) -> None:
+    """Raise InvalidEvent for a well-formed record of a schema its topic does not carry (e.g.
+    a ParticipantEnrolled published to the payment-results topic by mistake)."""
+    if name not in carried:
+        reason = f"{topic} carries {', '.join(carried)}"
+        raise InvalidEvent(name, (("schema", name, reason),))
+
+
+CLAIM_KEY_RULE = "claim messages must be keyed by their claim_id: ordering depends on it"
+
+
+def check_claim_key(name: str, key: bytes | None, record: Mapping[str, Any]) -> None:
+    """Raise KeyMismatch unless a decision, an approved claim or a payment result is keyed by
+    its claim_id (UTF-8): every message about one claim shares a partition, in order (a FAILED
+    result and the PAID retry after it must not overtake each other)."""
+    _check_key(name, key, record["claim_id"], f"{CLAIM_KEY_RULE} (not this record's claim_id)")
+
+
 def _check_key(name: str, key: bytes | None, expected: str, rule: str) -> None:
     if key is None:
         raise KeyMismatch(name, (("key", "<null>", rule),))

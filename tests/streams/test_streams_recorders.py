@@ -125,15 +125,22 @@ async def test_payment_results_are_applied_and_invalid_ones_parked(worker: Worke
     assert codec.decode(parked.value).record["error_class"] == "InvalidEvent"
 
 
-async def test_dead_letters_are_recorded_and_unreadable_ones_only_logged(
+async def test_dead_letters_are_recorded_and_unreadable_ones_too_but_never_parked_again(
     worker: Worker, caplog: pytest.LogCaptureFixture
 ) -> None:
     codec = worker.pipe.codec
     async with worker.app.agents["dead-letter-recorder"].test_context() as a:
         await a.put(b"garbage", key=b"t", wait=False)
         await a.put(codec.encode(DEAD_LETTER, fixture(codec, DEAD_LETTER)), key=b"t")
-        await eventually(lambda: bool(worker.store.dead_letters))
-    (row,) = worker.store.dead_letters
+        await eventually(lambda: len(worker.store.dead_letters) == 2)
+    unreadable, row = worker.store.dead_letters
+    # Something on the dead-letter topic that is no dead letter: a dead letter of that topic,
+    # stored (sealed) straight into PostgreSQL, never published again.
+    assert (unreadable.error_class, unreadable.consumer) == ("BadMarker", "dead-letter-recorder")
+    assert unreadable.value_size == len(b"garbage")
+    assert Opener.from_config([DEMO_PRIVATE_KEY]).open(
+        unreadable.sealed, Position(unreadable.topic, unreadable.partition, unreadable.offset)
+    ) == (b"t", b"garbage")
     assert row.error_class == "streams.codec.UnknownFingerprint"
     assert worker.producer.sent == []  # a dead letter is never parked again
     # The fixture is a schema v1 dead letter with the clear value: the recorder seals it.
@@ -150,7 +157,8 @@ async def test_a_failure_outside_the_error_policy_stops_the_worker_unacknowledge
     worker.store.fail["record_decisions"] = [RuntimeError("driver bug")]
     agent = worker.app.agents["decision-recorder"]
     async with agent.test_context() as a:
-        await a.put(codec.encode(DECIDED, fixture(codec, DECIDED)), key=b"K")
+        decided = fixture(codec, DECIDED)
+        await a.put(codec.encode(DECIDED, decided), key=decided["claim_id"].encode())
         await eventually(lambda: bool(worker.fatal))  # a real worker exits here (os._exit)
     (where, error), *_ = worker.fatal
     assert where == "decision-recorder" and isinstance(error, RuntimeError)

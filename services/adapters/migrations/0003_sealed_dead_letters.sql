@@ -12,7 +12,7 @@
 ALTER TABLE dead_letters
     ADD COLUMN sealed       bytea,        -- envelope: version, key id, ephemeral key, nonce, AEAD
     ADD COLUMN key_id       text,         -- which key pair sealed it (rotation)
-    ADD COLUMN value_digest bytea,        -- HMAC-SHA256 of the original value (dedupe key)
+    ADD COLUMN value_digest bytea,        -- HMAC-SHA256 of the original key and value (dedupe key)
     ADD COLUMN value_size   integer,      -- bytes of the original value
     ADD COLUMN value_schema text,         -- writer schema's full name when the header is readable
     ADD COLUMN replayed_at  timestamptz;  -- set by `claims dead-letters replay`

@@ -122,13 +122,15 @@ def test_a_forged_key_id_naming_another_configured_key_does_not_authenticate() -
 
 def test_the_dedupe_digest_is_keyed_and_not_the_plain_sha256() -> None:
     digest = sealer().seal(b"k", VALUE, HERE).value_digest
-    assert digest == sealer().seal(None, VALUE, Position("x", 0, 0)).value_digest  # same value
+    assert digest == sealer().seal(b"k", VALUE, Position("x", 0, 0)).value_digest  # same message
+    assert digest != sealer().seal(None, VALUE, HERE).value_digest  # same value, no key
+    assert digest != sealer().seal(b"k2", VALUE, HERE).value_digest  # same value, another key
     assert digest != hashlib.sha256(VALUE).digest()
     assert (
         digest
         != sealer(hash_key="another-hash-key-0123456789").seal(b"k", VALUE, HERE).value_digest
     )
-    assert digest == value_digest(digest_key(HASH_KEY), VALUE)
+    assert digest == value_digest(digest_key(HASH_KEY), VALUE, b"k")
     # A subkey under its own label: never the NIK pseudonym's key itself.
     assert digest_key(HASH_KEY) != HASH_KEY.encode()
 

@@ -158,7 +158,7 @@ def test_a_v1_dead_letter_holding_the_clear_original_is_sealed_before_it_is_stor
     opened = Opener.from_config([DEMO_PRIVATE_KEY]).open(row.sealed, WHERE)
     assert opened == (b"24012345678", clear["value"])
     assert (row.key_id, row.value_size) == (SEALER.key_id, len(clear["value"]))
-    assert row.value_digest == SEALER.seal(None, clear["value"], WHERE).value_digest
+    assert row.value_digest == SEALER.seal(clear["key"], clear["value"], WHERE).value_digest
     assert row.value_schema is None  # the fixture's fingerprint is unknown
 
 

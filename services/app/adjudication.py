@@ -60,6 +60,9 @@ DECISION_NS = uuid.UUID("6f1c1a52-6b0e-4d7e-9a4b-2f7d0c3e8a11")
 SponsorLookup = Callable[[str], Mapping[str, Any] | None]
 
 
+COVERAGE_EVENTS = frozenset({"ParticipantEnrolled", "ProgramsChanged", "CoverageEnded"})
+
+
 class UnknownParticipant(ServiceError):
     """An event about a KPJ that was never enrolled (claims are rejected instead, not parked)."""
 
@@ -126,16 +129,21 @@ class ParticipantEvents:
             return self._claim(record, state, ref, sponsors, pos, now)
         if ps.already_applied(state, pos):
             return Applied(kind, replayed=True)
+        if kind in COVERAGE_EVENTS and ps.applied_before(state, record):
+            # The same event published again (a batch re-sent, `claims import` re-run, an
+            # upstream outbox replayed): applied again it would reopen or undo later changes.
+            return Applied(kind, replayed=True)
         if kind == "ParticipantEnrolled":
             new = ps.enrolled(record, ref, pos)
             if state is not None:  # re-enrolment keeps history and decided claims
                 new = {**new, "contributions": state["contributions"], "claims": state["claims"]}
+            new = ps.noting(new, record, before=state)
         elif state is None:
             raise UnknownParticipant(f"{kind} for kpj={record['kpj']}, which was never enrolled")
         elif kind == "ProgramsChanged":
-            new = ps.programs_changed(state, record, pos)
+            new = ps.noting(ps.programs_changed(state, record, pos), record)
         elif kind == "CoverageEnded":
-            new = ps.coverage_ended(state, record, pos)
+            new = ps.noting(ps.coverage_ended(state, record, pos), record)
         elif kind == "ContributionPosted":
             new = ps.contribution_posted(state, record, pos)
         else:

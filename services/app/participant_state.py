@@ -29,6 +29,25 @@ def already_applied(state: State | None, pos: Position) -> bool:
     return seen is not None and seen[0] == pos.partition and pos.offset <= seen[1]
 
 
+def event_tag(event_id: str) -> str:
+    """A short tag of an event id (48 bits), to remember which events were applied."""
+    return hashlib.blake2b(event_id.encode(), digest_size=6).hexdigest()
+
+
+def applied_before(state: State | None, event: Mapping[str, Any]) -> bool:
+    """True when this coverage event (enrolled, programs changed, coverage ended) was applied
+    already, whatever its position: the same event published again (a batch re-sent, an
+    upstream outbox replayed) must not reopen a period or undo a change made after it."""
+    return state is not None and event_tag(event["event_id"]) in state.get("coverage_events", ())
+
+
+def noting(state: State, event: Mapping[str, Any], before: State | None = None) -> State:
+    """`state` with this coverage event remembered (and those `before` had, on re-enrolment)."""
+    earlier: list[str] = [] if before is None else list(before.get("coverage_events", []))
+    seen: list[str] = list(state.get("coverage_events", earlier))
+    return {**state, "coverage_events": [*seen, event_tag(event["event_id"])]}
+
+
 def enrolled(event: Mapping[str, Any], participant_ref: str, pos: Position) -> State:
     """A new participant, or a re-enrolment that replaces the programs and declared wage."""
     return {
@@ -96,7 +115,7 @@ def contribution_posted(state: State, event: Mapping[str, Any], pos: Position) -
     event_id) is applied once.
     """
     ledger: str = state["contributions"]
-    tag = hashlib.blake2b(event["event_id"].encode(), digest_size=6).hexdigest()
+    tag = event_tag(event["event_id"])
     if f":{tag}|" in ledger:
         return advanced(state, pos)
     amounts = "/".join(f"{a['program']}={int(a['amount'])}" for a in event["amounts"])

@@ -659,6 +659,18 @@ def snapshot(run: Run) -> dict[str, list[tuple[Any, ...]]]:
     }  # fmt: skip
 
 
+def differences(now: dict[str, list[Any]], then: dict[str, list[Any]]) -> str:
+    """Which tables differ between two snapshots, with one row each way, for a failure message."""
+    out = []
+    for table in then:
+        if now[table] != then[table]:
+            a, b = set(map(repr, now[table])), set(map(repr, then[table]))
+            only_now, only_then = sorted(a - b)[:1], sorted(b - a)[:1]
+            out.append(f"{table}: {len(a - b)} rows new, {len(b - a)} gone; "
+                       f"new {only_now}, gone {only_then}")  # fmt: skip
+    return "; ".join(out)
+
+
 @dataclass
 class Outcome:
     """One scenario's row of the summary table."""
@@ -776,13 +788,12 @@ def check(
 
     if baseline is not None:
         now = snapshot(run)
-        for table in baseline:
-            if table in exclude_from_baseline:
-                continue
-            if now[table] != baseline[table]:
-                a, b = set(map(repr, now[table])), set(map(repr, baseline[table]))
-                fail(f"{table} differs from the fault-free run: {len(a - b)} rows not in it, "
-                     f"{len(b - a)} missing; e.g. {sorted(a ^ b)[:1]}")  # fmt: skip
+        skip = set(exclude_from_baseline)
+        if diff := differences(
+            {k: v for k, v in now.items() if k not in skip},
+            {k: v for k, v in baseline.items() if k not in skip},
+        ):
+            fail(f"PostgreSQL differs from the fault-free run: {diff}")
     out.recovery = list(run.recoveries)
     out.restarts = run.unplanned_restarts
     return out
@@ -798,7 +809,9 @@ def record(outcome: Outcome) -> Outcome:
 
 
 def expected_dead_letters(messages: Iterable[Message]) -> Counter[tuple[str, str]]:
-    return Counter((m.topic, m.error_class) for m in messages if m.error_class is not None)
+    """One dead letter per distinct bad message: the same one again is deduplicated."""
+    distinct = {(m.topic, m.key, m.value): m for m in messages if m.error_class is not None}
+    return Counter((m.topic, m.error_class) for m in distinct.values())
 
 
 def random_moments(seed: str, n: int, low: float, high: float) -> Iterator[float]:

@@ -125,7 +125,11 @@ def test_a_re_enrolment_replaces_programs_but_keeps_contributions_and_claims(
 ) -> None:
     decided = handler.apply(CLAIM, recovered_jkk(), covered, sponsors, at(6), NOW).state
     assert decided is not None
-    again = fixture(ENROLLED, programs=[{"program": "JKM", "effective_date": date(2025, 7, 1)}])
+    again = fixture(
+        ENROLLED,
+        event_id="0b6f1c2e-6a51-4c3e-9f0e-1d2a3b4c5d99",  # a new enrollment, not a resend
+        programs=[{"program": "JKM", "effective_date": date(2025, 7, 1)}],
+    )
     state = handler.apply(ENROLLED, again, decided, sponsors, at(7), NOW).state
     assert state is not None
     assert state["programs"] == {"JKM": [["2025-07-01", None]]}
@@ -199,8 +203,18 @@ def test_an_enrolment_with_another_nik_for_a_known_kpj_is_an_identity_conflict(
 def test_the_same_person_re_enrolling_is_not_an_identity_conflict(
     handler: ParticipantEvents, covered: ps.State, sponsors: Sponsors
 ) -> None:
-    applied = handler.apply(ENROLLED, fixture(ENROLLED), covered, sponsors, at(6), NOW)
+    anew = fixture(ENROLLED, event_id="0b6f1c2e-6a51-4c3e-9f0e-1d2a3b4c5d99")
+    applied = handler.apply(ENROLLED, anew, covered, sponsors, at(6), NOW)
     assert applied.state is not None and applied.state["ref"] == covered["ref"]
+
+
+def test_the_same_enrollment_sent_again_is_a_no_op_even_after_coverage_ended(
+    handler: ParticipantEvents, covered: ps.State
+) -> None:
+    ended = handler.apply(ENDED, fixture(ENDED), covered, NO_SPONSORS, at(6), NOW).state
+    assert ended is not None and ended["ended"] is not None
+    again = handler.apply(ENROLLED, fixture(ENROLLED), ended, NO_SPONSORS, at(7), NOW)
+    assert again == Applied("ParticipantEnrolled", replayed=True)
 
 
 def test_an_identity_mismatch_is_raised_even_for_a_replayed_position(

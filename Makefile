@@ -61,6 +61,21 @@ test: lint tools up ## The whole test suite: lint, unit, streams, integration an
 test-unit: venv tools ## Unit tier only (no services needed; promtool for the alert rules)
 	$(PY) -m pytest tests/unit tests/streams
 
+# Kafka lines `make test-kafka-matrix` runs the integration and e2e tiers on (one broker at a time).
+KAFKA_MATRIX ?= 4.4.0 3.9.2
+
+.PHONY: test-kafka-matrix
+test-kafka-matrix: venv ## Integration and e2e tiers on every Kafka in KAFKA_MATRIX (default: 4.4.0 and 3.9.2)
+	@if [[ -n "$${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then echo "test-kafka-matrix starts its own brokers: unset KAFKA_BOOTSTRAP_SERVERS" >&2; exit 2; fi
+	for v in $(KAFKA_MATRIX); do \
+	  echo "== Kafka $$v"; \
+	  KAFKA_VERSION=$$v $(STACK) down; \
+	  KAFKA_VERSION=$$v PYTHON=$(PY) $(STACK) up >/dev/null; \
+	  ( set -a; eval "$$(KAFKA_VERSION=$$v PYTHON=$(PY) $(STACK) env)"; set +a; \
+	    KAFKA_VERSION=$$v $(PY) -m pytest tests/integration tests/e2e -q ); \
+	done
+	$(STACK) down
+
 .PHONY: bench
 bench: up ## Benchmarks: figures beside the raw limits measured in the same run (medians)
 	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \

@@ -8,9 +8,10 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from services.config import ConfigError, Settings, load_settings
+from services.config import Settings, load_settings
+from streams import cli_errors
 from streams.cli_tools import add_commands
 
 # Exit codes: 0 ok; 1 the job failed; 2 bad usage or configuration; 3 not found.
@@ -28,17 +29,33 @@ def _settings(local_default_key: bool = False) -> Settings:
     return load_settings(env)
 
 
+def _warn(command: str) -> Callable[[str], None]:
+    def warn(note: str) -> None:
+        print(f"claims {command}: warning: {note}", file=sys.stderr)
+
+    return warn
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from faust.worker import Worker
 
     from streams.admin import ensure_topics
     from streams.app import build_app
     from streams.logs import configure_logging
+    from streams.readjudicate import BadRules, load_rules
+    from streams.resources import check_postgres
 
     settings = _settings(args.local_demo_key)
-    configure_logging(settings)
+    # Before connecting to anything: a bad RULES_OVERRIDES_FILE is a one-line error, not a crash
+    # once Kafka has connected.
+    try:
+        rules = load_rules(settings.rules_overrides_file, warn=_warn("worker"))
+    except BadRules as e:
+        raise cli_errors.InputError(f"RULES_OVERRIDES_FILE={e}") from e
     ensure_topics(settings)
-    app, _ = build_app(settings)
+    asyncio.run(check_postgres(settings.dsn))
+    configure_logging(settings)
+    app, _ = build_app(settings, rules=rules)
     # override_logging=False: mode would replace configure_logging's handler (LOG_FORMAT=json).
     worker = Worker(app, loglevel=settings.log_level.lower(), override_logging=False)
     worker.execute_from_commandline()
@@ -138,14 +155,21 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words, debug = cli_errors.split_debug(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(words)
     if args.command != "worker":
         sys.argv = [sys.argv[0]]  # faust's worker parses argv; keep ours out of it
+    debug = cli_errors.debug_wanted(debug)
+    if not debug:
+        cli_errors.quiet_clients()
     try:
         code: int = args.func(args)
-    except ConfigError as e:
-        print(f"configuration error: {e}", file=sys.stderr)
-        return EXIT_CONFIG
+    except (Exception, KeyboardInterrupt) as e:
+        if debug or isinstance(e, KeyboardInterrupt):
+            raise
+        failure = cli_errors.explain(args.command, e)  # one line: what, where, what to do
+        print(failure.message, file=sys.stderr)
+        return failure.code
     return code
 
 

@@ -24,6 +24,7 @@ from services.app import import_batch
 from services.config import Settings
 from services.privacy import pseudonymise
 from streams import topics as T
+from streams.admin import KafkaUnavailable
 from streams.avro_writer import EnrollmentWriter, Unsupported
 from streams.codec import AvroCodec
 
@@ -167,9 +168,8 @@ async def start_producer(settings: Settings, topics: Iterable[str]) -> tuple[AIO
         counts = {t: cluster.partitions_for_topic(t) for t in topics}
         missing = [t for t, parts in counts.items() if not parts]
         if missing:
-            raise RuntimeError(
-                f"topic(s) {', '.join(missing)} do not exist on {settings.kafka_bootstrap_servers}"
-                " (run `claims topics`)"
+            raise KafkaUnavailable(
+                f"topic(s) {', '.join(missing)} do not exist (run `claims topics`)"
             )
     except BaseException:
         await producer.stop()

@@ -9,7 +9,7 @@ refuses any write; nothing is published.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,7 +24,7 @@ from services.app.readjudication import (
     recorded_from_row,
     summarise,
 )
-from services.rules import MissingRule, RuleSet, default_rules
+from services.rules import MissingRule, RuleSet, default_rules, shadowed_overrides
 
 PAGE = 500
 _QUERY = (
@@ -40,13 +40,22 @@ class BadRules(ValueError):
     """The overrides file cannot be read or applied; the message names the file and the cause."""
 
 
-def load_rules(path: Path | None) -> RuleSet:
-    """The built-in rules with the overrides file applied (as RULES_OVERRIDES_FILE would be)."""
+def load_rules(path: Path | None, warn: Callable[[str], None] | None = None) -> RuleSet:
+    """The built-in rules with the overrides file applied (as RULES_OVERRIDES_FILE would be).
+
+    `warn` hears of every override row that a later built-in row cuts short
+    (services.rules.shadowed_overrides): it would change fewer claims than it seems to.
+    """
     rules = default_rules()
     if path is None:
         return rules
     try:
-        return rules.with_json_overrides(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        loaded = rules.with_json_overrides(text)
+        if warn is not None:
+            for note in shadowed_overrides(rules, json.loads(text)):
+                warn(note)
+        return loaded
     except OSError as e:
         raise BadRules(f"{path}: cannot read: {e.strerror or e}") from e
     except json.JSONDecodeError as e:

@@ -13,6 +13,13 @@ from services.config import Settings
 log = logging.getLogger(__name__)
 
 
+async def check_postgres(dsn: str) -> None:
+    """Connect once and let go: `claims worker` refuses to start on a PostgreSQL it cannot reach
+    (one line naming it, before Faust starts, instead of a crash inside Faust)."""
+    store = await PostgresStore.connect(dsn, size=1)
+    await store.close()
+
+
 class Resources(Service):
     """Connects PostgreSQL and applies migrations before any agent touches the database."""
 

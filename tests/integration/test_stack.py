@@ -168,7 +168,8 @@ def test_stale_kafka_pid_file_is_reported_and_cleaned_then_up_starts(
     tmp_path: Path, stack: Any
 ) -> None:
     env = isolated(tmp_path) | {"DATABASE_URL": NOT_USED_DB}
-    shared_libs = REPO / ".local" / f"kafka-libs-{read_default('KAFKA_VERSION')}"
+    version = os.environ.get("KAFKA_VERSION") or read_default("KAFKA_VERSION")
+    shared_libs = REPO / ".local" / f"kafka-libs-{version}"
     if stack.local and (shared_libs / ".complete").exists():
         env["LOCAL_KAFKA_LIBS_DIR"] = str(shared_libs)  # saves a second Maven copy of the jars
     state = tmp_path / "state"

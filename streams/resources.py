@@ -41,6 +41,16 @@ class Resources(Service):
         if self._store is not None:
             await self._store.close()
 
+    async def ping(self, timeout: float) -> bool:
+        """PostgreSQL answers `SELECT 1` within `timeout` seconds (for /readyz); never raises."""
+        if self._store is None:
+            return False
+        try:
+            await asyncio.wait_for(self._store.fetch("SELECT 1"), timeout)
+        except Exception:  # unreachable, refused or slow: not ready, whatever the cause
+            return False
+        return True
+
     async def store(self) -> PostgresStore:
         """The store, once connected and migrated (agents wait here at start)."""
         await self._ready.wait()

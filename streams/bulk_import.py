@@ -28,6 +28,7 @@ from services.app import bulk_import as core
 from services.app import import_batch
 from services.config import Settings
 from streams import topics as T
+from streams.admin import KafkaUnavailable
 from streams.app import SCHEMAS_DIR
 from streams.codec import AvroCodec
 from streams.import_files import Report, Source, open_source
@@ -36,6 +37,10 @@ from streams.import_publish import Prepared, Preparer, Progress, Publisher, star
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 4
 JAKARTA = ZoneInfo("Asia/Jakarta")
 CHUNK = 5_000  # rows validated, screened against PostgreSQL and sent together
+
+
+class NothingPublished(KafkaUnavailable):
+    """Kafka could not be reached: every row was checked and reported, none was published."""
 
 
 @dataclass(frozen=True)
@@ -113,10 +118,21 @@ async def run_import(settings: Settings, options: ImportOptions) -> ImportResult
         participants = settings.topic_prefix + T.PARTICIPANT_EVENTS.name
         sponsors = settings.topic_prefix + T.SPONSOR_EVENTS.name
         publisher, partitions = None, 1
+        kafka_error: Exception | None = None
         if not options.dry_run:
-            producer, partitions = await start_producer(settings, (participants, sponsors))
-            publisher = Publisher(producer, participants)
+            try:
+                producer, partitions = await start_producer(settings, (participants, sponsors))
+            except Exception as e:  # Kafka down: still check every row and write the report
+                kafka_error = e
+            else:
+                publisher = Publisher(producer, participants)
         await _import(settings, options, source, store, publisher, partitions, report, result)
+        if kafka_error is not None:
+            raise NothingPublished(
+                f"nothing published; {result.rows:,} rows checked, {result.rejected_rows:,}"
+                f" rejected: the report {report_path} is complete; re-run with --batch-id"
+                f" {batch_id} once Kafka answers ({type(kafka_error).__name__}: {kafka_error})"
+            ) from kafka_error
         if producer is not None and result.published + result.already_in_batch:
             await _complete_batch(producer, sponsors, result)
     finally:

@@ -162,8 +162,8 @@ async def start_producer(settings: Settings, topics: Iterable[str]) -> tuple[AIO
         max_batch_size=1 << 20,
         client_id="claims-import",
     )
-    await producer.start()
     try:
+        await producer.start()
         cluster = await producer.client.fetch_all_metadata()
         counts = {t: cluster.partitions_for_topic(t) for t in topics}
         missing = [t for t, parts in counts.items() if not parts]

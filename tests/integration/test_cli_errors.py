@@ -7,6 +7,7 @@ is the real local stack, so a command that does not need the missing one shows i
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -37,7 +38,17 @@ def closed_port() -> int:
 def import_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "workers.csv"
     made = subprocess.run(
-        [str(CLAIMS), "make-import-file", str(out), "--rows", "40", "--work-units", "2"],
+        [
+            str(CLAIMS),
+            "make-import-file",
+            str(out),
+            "--rows",
+            "40",
+            "--work-units",
+            "2",
+            "--bad-fraction",
+            "0.25",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -202,3 +213,22 @@ def test_debug_shows_the_traceback_instead(tmp_path: Path) -> None:
     by_level = claims(["status", "X"], env | {"LOG_LEVEL": "DEBUG"}, cwd=tmp_path)
     assert "Traceback (most recent call last)" in by_level.stderr
     assert len(plain.stderr.splitlines()) == 1
+
+
+def test_an_import_with_kafka_down_still_writes_the_whole_rejection_report(
+    import_file: Path, schema_url: str, tmp_path: Path
+) -> None:
+    """The sponsor gets every rejection back even when nothing could be published."""
+    report = tmp_path / "report.csv"
+    env = {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}", "DATABASE_URL": schema_url}
+    args = ["import", str(import_file), "--sponsor-id", "cli-test", "--no-progress"]
+    result = claims([*args, "--report", str(report)], env, cwd=tmp_path)
+
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "nothing published" in line and f"the report {report} is complete" in line
+    assert "re-run with --batch-id cli-test-" in line
+    expected = json.loads(import_file.with_name(import_file.name + ".expected.json").read_text())
+    assert expected["bad"]  # the file has bad rows to report
+    rows = {int(r.split(",", 1)[0]) for r in report.read_text().splitlines()[1:]}
+    assert rows == {bad["row"] for bad in expected["bad"]}

@@ -152,3 +152,27 @@ def test_the_database_is_named_without_its_password() -> None:
     assert where == "db.example:6543/claims"
     line = explain("status", OSError(2, "No such file or directory", "/x.json")).message
     assert line == "claims status: /x.json: No such file or directory"
+
+
+@pytest.mark.parametrize("command", ["worker", "run", "topics", "migrate", "status"])
+def test_every_command_s_help_has_a_description_its_environment_and_exit_codes(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from streams.cli import parser
+
+    with pytest.raises(SystemExit):
+        parser().parse_args([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "environment: " in text and "exit codes: 0 ok; 1 Kafka or PostgreSQL failed" in text
+    description = text.split("options:")[0]
+    assert len(description) > 80, description  # more than the usage line
+
+
+def test_the_top_level_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    from streams.cli import parser
+
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "exit codes: 0 ok; 1 Kafka or PostgreSQL failed" in text
+    assert "3 not found" in text and "4 some rows rejected" in text

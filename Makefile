@@ -34,8 +34,19 @@ up: venv ## Start the local Kafka + PostgreSQL (skips what KAFKA_BOOTSTRAP_SERVE
 	PYTHON=$(PY) $(STACK) up
 
 .PHONY: tools
-tools: ## Install promtool and prometheus (Debian package) for the alert-rule and scrape tests
+tools: ## Install promtool and prometheus (Debian package) and the AsyncAPI CLI (npm, tools/asyncapi)
 	$(STACK) tools
+
+# The AsyncAPI CLI without its anonymous usage metrics (no network at run time) or config noise.
+ASYNCAPI := ASYNCAPI_METRICS_CONFIG_PATH=$(CURDIR)/tools/asyncapi/analytics.json SUPPRESS_NO_CONFIG_WARNING=1 CI=true tools/asyncapi/node_modules/.bin/asyncapi
+DOCS_DIR ?= build/asyncapi
+
+.PHONY: docs
+docs: tools ## Render the event catalogue (schemas/asyncapi.yaml) to HTML in build/asyncapi, offline
+	$(ASYNCAPI) validate schemas/asyncapi.yaml
+	$(ASYNCAPI) generate fromTemplate schemas/asyncapi.yaml ./tools/asyncapi/node_modules/@asyncapi/html-template \
+	  -o $(DOCS_DIR) --no-interactive --force-write
+	@echo "open $(DOCS_DIR)/index.html"
 
 .PHONY: down
 down: ## Stop the local Kafka + PostgreSQL

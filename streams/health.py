@@ -12,6 +12,7 @@ Both answer JSON: {"ready": bool, "checks": {"partitions_assigned": n, "postgres
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -67,6 +68,18 @@ def producer_connected(app: faust.App) -> bool:
         return bool(inner.client.cluster.brokers())
     except Exception:  # no metadata yet
         return False
+
+
+async def kafka_answers(app: faust.App, timeout: float) -> bool:
+    """The brokers answer a metadata request from the producer's client within `timeout`."""
+    inner: Any = getattr(app.producer, "_producer", None)
+    if inner is None or getattr(inner, "_closed", True):
+        return False
+    try:
+        await asyncio.wait_for(inner.client.fetch_all_metadata(), timeout)
+    except Exception:  # refused, timed out or closing: not answering
+        return False
+    return True
 
 
 async def readiness(app: faust.App, pipe: Pipeline) -> Readiness:

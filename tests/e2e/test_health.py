@@ -7,12 +7,13 @@ postgres` / `up postgres`), so this runs only when the session's database is the
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -75,10 +76,44 @@ def test_readyz_reports_partitions_postgres_and_the_producer(pipeline: Env) -> N
     assert body["checks"]["partitions_assigned"] > 0
 
 
+def samples(env: Env) -> dict[str, float]:
+    """`name{labels}` -> value of the worker's own claims_* series."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {}
+    for family in text_string_to_metric_families(env.worker.metrics()):
+        for sample in family.samples:
+            if sample.name.startswith("claims_"):
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                found[f"{sample.name}{{{labels}}}"] = sample.value
+    return found
+
+
+def wait_samples(env: Env, what: str, check: Callable[[dict[str, float]], bool]) -> None:
+    deadline = time.monotonic() + 45  # the samplers tick every 5 s (dependencies), 10 s (db)
+    while time.monotonic() < deadline:
+        if check(samples(env)):
+            return
+        time.sleep(1)
+    raise AssertionError(f"{what}: {samples(env)}")
+
+
 def test_readyz_flips_when_postgres_stops_and_back_when_it_starts(
     pipeline: Env, local_postgres: None
 ) -> None:
+    """And the metrics say so: claims_dependency_up{postgres} 0, the figures read from PostgreSQL
+    withdrawn (deadlines) or NaN (outbox backlog) instead of a stale 0, Kafka still up."""
     wait_status(pipeline, "/readyz", 200)
+    pg_up = 'claims_dependency_up{dependency="postgres"}'
+    kafka_up = 'claims_dependency_up{dependency="kafka"}'
+    wait_samples(
+        pipeline, "PostgreSQL reported up", lambda m: m.get(pg_up) == 1 and m.get(kafka_up) == 1
+    )
+    wait_samples(
+        pipeline,
+        "deadline figures sampled",
+        lambda m: any(k.startswith("claims_deadline_pending{") for k in m),
+    )
     down = run_stack("down", "postgres")
     assert down.returncode == 0, down.stderr
     assert "postgres: stopped" in down.stderr
@@ -88,8 +123,29 @@ def test_readyz_flips_when_postgres_stops_and_back_when_it_starts(
         assert body["checks"]["postgres"] is False
         assert body["checks"]["producer"] is True  # only what failed is reported as failed
         assert get(pipeline, "/livez")[0] == 200  # alive, not ready: no restart wanted
+        wait_samples(
+            pipeline,
+            "PostgreSQL reported down and its figures withdrawn",
+            lambda m: (
+                m.get(pg_up) == 0
+                and m.get(kafka_up) == 1
+                and math.isnan(m.get("claims_outbox_backlog{}", 0.0))
+                and not any(k.startswith("claims_deadline_pending{") for k in m)
+            ),
+        )
     finally:
         up = run_stack("up", "postgres")
     assert up.returncode == 0, up.stderr
     body = wait_status(pipeline, "/readyz", 200, timeout=60)
     assert body["checks"]["postgres"] is True
+    wait_samples(
+        pipeline,
+        "PostgreSQL back and its figures read again",
+        lambda m: m.get(pg_up) == 1 and not math.isnan(m.get("claims_outbox_backlog{}", math.nan)),
+    )
+    # The outbox relay failed five times a second during the outage: the log holds one line for
+    # it per 30 s with a count (streams/outage_log.py), and one when it works again.
+    log = pipeline.worker.log.read_text(errors="replace")
+    relay_failures = [line for line in log.splitlines() if "outbox relay: " in line]
+    assert 1 <= len(relay_failures) <= 3, relay_failures
+    assert "outbox relay: working again after" in log

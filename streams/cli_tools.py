@@ -104,7 +104,15 @@ def cmd_make_import_file(args: argparse.Namespace) -> int:
 
 def cmd_readjudicate(args: argparse.Namespace) -> int:
     from streams.cli import _settings, _warn
-    from streams.readjudicate import BadRules, DryRun, dry_run, load_rules, summary_table
+    from streams.readjudicate import (
+        BadRules,
+        DryRun,
+        dry_run,
+        effects_lines,
+        load_rules,
+        read_overrides,
+        summary_table,
+    )
 
     if args.start > args.end:
         print(f"claims readjudicate: --from {args.start} is after --to {args.end}", file=sys.stderr)
@@ -115,14 +123,18 @@ def cmd_readjudicate(args: argparse.Namespace) -> int:
         print(f"claims readjudicate: --rules-overrides {e}", file=sys.stderr)
         return EXIT_USAGE
     settings = _settings(local_default_key=True)
-    run = DryRun(args.start, args.end, args.program, rules, args.output)
+    overrides = read_overrides(args.rules_overrides)
+    run = DryRun(args.start, args.end, args.program, rules, args.output, overrides)
     try:
-        summary = asyncio.run(dry_run(settings.dsn, run, sys.stdout))
+        outcome = asyncio.run(dry_run(settings.dsn, run, sys.stdout))
     except OSError as e:
         print(f"claims readjudicate: {e}", file=sys.stderr)
         return EXIT_USAGE if args.output and not args.output.parent.is_dir() else EXIT_FAILED
     # A PostgreSQL failure reaches streams/cli.py's main: one line naming it and where.
+    summary = outcome.summary
     print(summary_table(summary, rules))
+    for line in effects_lines(outcome.changed_by):
+        print(line)
     if args.output:
         every = summary["ALL"]
         changed = every.examined - every.unchanged - every.not_replayable

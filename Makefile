@@ -41,6 +41,10 @@ tools: ## Install promtool and prometheus (Debian package) and the AsyncAPI CLI 
 ASYNCAPI := ASYNCAPI_METRICS_CONFIG_PATH=$(CURDIR)/tools/asyncapi/analytics.json SUPPRESS_NO_CONFIG_WARNING=1 CI=true tools/asyncapi/node_modules/.bin/asyncapi
 DOCS_DIR ?= build/asyncapi
 
+.PHONY: dashboards
+dashboards: venv ## Generate deploy/grafana/dashboards/claims.json from tools/grafana_dashboard.py (grafana-foundation-sdk)
+	$(PY) tools/grafana_dashboard.py
+
 .PHONY: docs
 docs: tools ## Render the event catalogue (schemas/asyncapi.yaml) to HTML in build/asyncapi, offline
 	$(ASYNCAPI) validate schemas/asyncapi.yaml
@@ -59,8 +63,9 @@ run: up ## Main job: start workers, replay the realistic scenario through Kafka 
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict and the import contracts
-	$(VENV)/bin/ruff check services streams tests bench
+	$(VENV)/bin/ruff check services streams tests bench tools
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict tools/grafana_dashboard.py
 	$(VENV)/bin/lint-imports
 
 .PHONY: test

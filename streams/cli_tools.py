@@ -142,6 +142,12 @@ def cmd_readjudicate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _epilog(env: str) -> str:
+    from streams.cli import EXIT_CODES
+
+    return f"environment: {env} (README: Configuration). {EXIT_CODES}"
+
+
 def add_commands(sub: Any) -> None:
     """Register the commands on the `claims` parser's subparsers."""
     i = sub.add_parser(
@@ -153,6 +159,10 @@ def add_commands(sub: Any) -> None:
             " value, reason; the NIK masked but for its last 4 digits). Exit 0: every row valid;"
             " 4: some rows rejected, the valid ones published; 2: bad usage or unreadable file;"
             " 1: Kafka or PostgreSQL failed (re-run with the same --batch-id)."
+        ),
+        epilog=_epilog(
+            "KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX, DATABASE_URL, NIK_HASH_KEY (the workers' key:"
+            " a local demo key when unset)"
         ),
     )
     i.add_argument("file", type=Path, help="the sponsor's file (.csv or .jsonl)")
@@ -180,6 +190,7 @@ def add_commands(sub: Any) -> None:
             " kind the import rejects. OUT.expected.json lists each bad row's number, kind,"
             " field and reason."
         ),
+        epilog=_epilog("none (writes files only)"),
     )
     m.add_argument("out", type=Path, help="OUT.csv or OUT.jsonl")
     m.add_argument("--rows", type=_positive, default=250_000, help="data rows (default 250000)")
@@ -203,6 +214,7 @@ def add_commands(sub: Any) -> None:
             " state is never touched. Claims decided before assessment inputs were recorded are"
             " counted as 'no inputs'."
         ),
+        epilog=_epilog("DATABASE_URL (read only)"),
     )
     r.add_argument("--from", dest="start", required=True, type=_date, help="YYYY-MM-DD")
     r.add_argument("--to", dest="end", required=True, type=_date, help="YYYY-MM-DD (inclusive)")

@@ -154,7 +154,10 @@ def test_the_database_is_named_without_its_password() -> None:
     assert line == "claims status: /x.json: No such file or directory"
 
 
-@pytest.mark.parametrize("command", ["worker", "run", "topics", "migrate", "status"])
+@pytest.mark.parametrize(
+    "command",
+    ["worker", "run", "topics", "migrate", "status", "import", "make-import-file", "readjudicate"],
+)
 def test_every_command_s_help_has_a_description_its_environment_and_exit_codes(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

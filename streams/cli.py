@@ -55,6 +55,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise cli_errors.InputError(f"RULES_OVERRIDES_FILE={e}") from e
     ensure_topics(settings)
     asyncio.run(check_postgres(settings.dsn))
+    cli_errors.unquiet_clients()  # from here on the worker logs as LOG_LEVEL says
     configure_logging(settings)
     app, _ = build_app(settings, rules=rules)
     # override_logging=False: mode would replace configure_logging's handler (LOG_FORMAT=json).

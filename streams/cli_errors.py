@@ -56,6 +56,12 @@ def quiet_clients() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def unquiet_clients() -> None:
+    """Give the client libraries their log lines back (the worker, once its checks passed)."""
+    for name in CLIENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
 def kafka_where(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     return env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or DEFAULT_KAFKA

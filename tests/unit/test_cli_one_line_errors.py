@@ -179,3 +179,14 @@ def test_the_top_level_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[s
     text = " ".join(capsys.readouterr().out.split())
     assert "exit codes: 0 ok; 1 Kafka or PostgreSQL failed" in text
     assert "3 not found" in text and "4 some rows rejected" in text
+
+
+def test_client_libraries_are_quiet_for_the_checks_and_heard_again_in_the_worker() -> None:
+    import logging
+
+    from streams.cli_errors import CLIENT_LOGGERS, quiet_clients, unquiet_clients
+
+    quiet_clients()
+    assert all(logging.getLogger(n).level == logging.CRITICAL for n in CLIENT_LOGGERS)
+    unquiet_clients()
+    assert all(logging.getLogger(n).level == logging.NOTSET for n in CLIENT_LOGGERS)

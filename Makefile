@@ -34,8 +34,23 @@ up: venv ## Start the local Kafka + PostgreSQL (skips what KAFKA_BOOTSTRAP_SERVE
 	PYTHON=$(PY) $(STACK) up
 
 .PHONY: tools
-tools: ## Install promtool and prometheus (Debian package) for the alert-rule and scrape tests
+tools: ## Install promtool and prometheus (Debian package) and the AsyncAPI CLI (npm, tools/asyncapi)
 	$(STACK) tools
+
+# The AsyncAPI CLI without its anonymous usage metrics (no network at run time) or config noise.
+ASYNCAPI := ASYNCAPI_METRICS_CONFIG_PATH=$(CURDIR)/tools/asyncapi/analytics.json SUPPRESS_NO_CONFIG_WARNING=1 CI=true tools/asyncapi/node_modules/.bin/asyncapi
+DOCS_DIR ?= build/asyncapi
+
+.PHONY: dashboards
+dashboards: venv ## Generate deploy/grafana/dashboards/claims.json from tools/grafana_dashboard.py (grafana-foundation-sdk)
+	$(PY) tools/grafana_dashboard.py
+
+.PHONY: docs
+docs: tools ## Render the event catalogue (schemas/asyncapi.yaml) to HTML in build/asyncapi, offline
+	$(ASYNCAPI) validate schemas/asyncapi.yaml
+	$(ASYNCAPI) generate fromTemplate schemas/asyncapi.yaml ./tools/asyncapi/node_modules/@asyncapi/html-template \
+	  -o $(DOCS_DIR) --no-interactive --force-write
+	@echo "open $(DOCS_DIR)/index.html"
 
 .PHONY: down
 down: ## Stop the local Kafka + PostgreSQL
@@ -48,8 +63,9 @@ run: up ## Main job: start workers, replay the realistic scenario through Kafka 
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict and the import contracts
-	$(VENV)/bin/ruff check services streams tests bench
+	$(VENV)/bin/ruff check services streams tests bench tools
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict tools/grafana_dashboard.py
 	$(VENV)/bin/lint-imports
 
 .PHONY: test
@@ -60,6 +76,21 @@ test: lint tools up ## The whole test suite: lint, unit, streams, integration an
 .PHONY: test-unit
 test-unit: venv tools ## Unit tier only (no services needed; promtool for the alert rules)
 	$(PY) -m pytest tests/unit tests/streams
+
+# Kafka lines `make test-kafka-matrix` runs the integration and e2e tiers on (one broker at a time).
+KAFKA_MATRIX ?= 4.4.0 3.9.2
+
+.PHONY: test-kafka-matrix
+test-kafka-matrix: venv ## Integration and e2e tiers on every Kafka in KAFKA_MATRIX (default: 4.4.0 and 3.9.2)
+	@if [[ -n "$${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then echo "test-kafka-matrix starts its own brokers: unset KAFKA_BOOTSTRAP_SERVERS" >&2; exit 2; fi
+	for v in $(KAFKA_MATRIX); do \
+	  echo "== Kafka $$v"; \
+	  KAFKA_VERSION=$$v $(STACK) down; \
+	  KAFKA_VERSION=$$v PYTHON=$(PY) $(STACK) up >/dev/null; \
+	  ( set -a; eval "$$(KAFKA_VERSION=$$v PYTHON=$(PY) $(STACK) env)"; set +a; \
+	    KAFKA_VERSION=$$v $(PY) -m pytest tests/integration tests/e2e -q ); \
+	done
+	$(STACK) down
 
 .PHONY: bench
 bench: up ## Benchmarks: figures beside the raw limits measured in the same run (medians)

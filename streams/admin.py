@@ -13,6 +13,21 @@ from services.config import Settings
 from streams.topics import TOPICS
 
 log = logging.getLogger(__name__)
+# Seconds to wait for a first answer from the bootstrap servers (kafka-python's default is 30):
+# a broker that is down is reported within this, a running one answers in milliseconds.
+BOOTSTRAP_TIMEOUT_S = 10.0
+
+
+class KafkaUnavailable(Exception):
+    """Kafka answered, but not as the service needs (topics without leaders, topics missing)."""
+
+
+def _admin(settings: Settings) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.app_id}-admin",
+        bootstrap_timeout_ms=int(BOOTSTRAP_TIMEOUT_S * 1000),
+    )
 
 
 def internal_topics(settings: Settings) -> list[NewTopic]:
@@ -50,9 +65,7 @@ def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> list[str]:
     ignores missing topics) until a metadata refresh, minutes later; a broker that has just
     restarted and is still loading its group metadata is slow to show new topics.
     """
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=f"{settings.app_id}-admin"
-    )
+    admin = _admin(settings)
     try:
         existing = set(admin.list_topics())
         wanted = [
@@ -88,15 +101,13 @@ def _wait_for_leaders(admin: KafkaAdminClient, names: list[str], timeout_s: floa
         if len(ready) == len(names) and all(ready):
             return
         if time.monotonic() > deadline:
-            raise TimeoutError(f"topics have no leader after {timeout_s:.0f}s: {names}")
+            raise KafkaUnavailable(f"topics have no leader after {timeout_s:.0f}s: {names}")
         time.sleep(0.2)
 
 
 def delete_service_topics(settings: Settings, timeout_s: float = 60.0) -> list[str]:
     """Delete every topic of the service (for `claims run --fresh` on a local stack)."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=f"{settings.app_id}-admin"
-    )
+    admin = _admin(settings)
     try:
         names = {settings.topic_prefix + spec.name for spec in TOPICS} | {
             t.name for t in internal_topics(settings)
@@ -107,7 +118,9 @@ def delete_service_topics(settings: Settings, timeout_s: float = 60.0) -> list[s
         deadline = time.monotonic() + timeout_s
         while set(admin.list_topics()) & set(doomed):  # deletion is asynchronous
             if time.monotonic() > deadline:
-                raise TimeoutError(f"topics still being deleted after {timeout_s:.0f}s: {doomed}")
+                raise KafkaUnavailable(
+                    f"topics still being deleted after {timeout_s:.0f}s: {doomed}"
+                )
             time.sleep(0.5)
         return doomed
     finally:

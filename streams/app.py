@@ -32,6 +32,7 @@ from streams import topics as T
 from streams.codec import AvroCodec, CodecError
 from streams.logs import event_fields
 from streams.observe import install_observe
+from streams.outage_log import OutageLog
 from streams.outbox import relay_outbox
 from streams.positions import Positions
 from streams.resources import Resources
@@ -120,6 +121,7 @@ class Pipeline:
             require_dead_letter_public_key(settings), settings.nik_hash_key.value
         )
         self.resources = Resources(settings, self.reseal_legacy_dead_letters)
+        self.outages = OutageLog(log)  # outage warnings: one line per writer per interval
         self.trackers: list[Positions] = []
         # Prefixed topic name -> its declaration (what its values may be).
         self.specs = {settings.topic_prefix + spec.name: spec for spec in T.TOPICS}
@@ -287,13 +289,16 @@ class Pipeline:
                 result = await call(rows)
             except TransientError as e:
                 self.metrics.db_errors.labels(writer, "transient").inc()
-                log.warning("%s: transient database error, retry in %.1fs: %s", writer, delay, e)
+                self.outages.warning(
+                    writer, "%s: transient database error, retrying: %s", writer, e
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
             except StoreError:
                 self.metrics.db_errors.labels(writer, "permanent").inc()
                 raise
+            self.outages.recovered(writer)
             self.metrics.batch_size.labels(writer).observe(len(rows))
             self.metrics.db_latency.labels(writer).observe(time.perf_counter() - started)
             return result
@@ -594,7 +599,9 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
             while await relay_outbox(store, send_instruction, pipe.metrics, limit=batch):
                 pass
         except TransientError as e:  # the next tick retries; rows stay pending
-            log.warning("outbox relay: %s", e)
+            pipe.outages.warning("outbox relay", "outbox relay: %s", e)
+        else:
+            pipe.outages.recovered("outbox relay")
 
 
 def _settlement_agent(app: faust.App, pipe: Pipeline, program: str, topic_name: str) -> None:

@@ -22,12 +22,14 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from services.adapters.postgres import PostgresStore
 from services.app import bulk_import as core
 from services.app import import_batch
 from services.config import Settings
 from streams import topics as T
+from streams.admin import KafkaUnavailable
 from streams.app import SCHEMAS_DIR
 from streams.codec import AvroCodec
 from streams.import_files import Report, Source, open_source
@@ -36,6 +38,11 @@ from streams.import_publish import Prepared, Preparer, Progress, Publisher, star
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 4
 JAKARTA = ZoneInfo("Asia/Jakarta")
 CHUNK = 5_000  # rows validated, screened against PostgreSQL and sent together
+
+
+class NothingPublished(KafkaUnavailable):
+    """Kafka failed before or during publishing: every row was still checked and the whole
+    report written; the message says how many rows the broker had acknowledged."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class ImportResult:
     problems: int = 0
     seconds: float = 0.0
     ignored_columns: list[str] = field(default_factory=list)
+    kafka_error: Exception | None = None  # publishing stopped here; checking went on
 
     @property
     def exit_code(self) -> int:
@@ -113,10 +121,26 @@ async def run_import(settings: Settings, options: ImportOptions) -> ImportResult
         participants = settings.topic_prefix + T.PARTICIPANT_EVENTS.name
         sponsors = settings.topic_prefix + T.SPONSOR_EVENTS.name
         publisher, partitions = None, 1
+        kafka_error: Exception | None = None
         if not options.dry_run:
-            producer, partitions = await start_producer(settings, (participants, sponsors))
-            publisher = Publisher(producer, participants)
+            try:
+                producer, partitions = await start_producer(settings, (participants, sponsors))
+            except (KafkaError, KafkaUnavailable) as e:  # still check every row and report
+                kafka_error = e
+            else:
+                publisher = Publisher(producer, participants)
         await _import(settings, options, source, store, publisher, partitions, report, result)
+        kafka_error = kafka_error or result.kafka_error
+        if kafka_error is not None:
+            confirmed = publisher.confirmed if publisher is not None else 0
+            done = f"{confirmed:,} row(s) published" if confirmed else "nothing published"
+            raise NothingPublished(
+                f"{done} before Kafka failed; {result.rows:,} rows checked,"
+                f" {result.rejected_rows:,} rejected: the report {report_path} is complete;"
+                f" re-run with --batch-id {batch_id} once Kafka answers (rows already applied"
+                f" are skipped, the rest published with the same event ids)"
+                f" ({type(kafka_error).__name__}: {kafka_error})"
+            ) from kafka_error
         if producer is not None and result.published + result.already_in_batch:
             await _complete_batch(producer, sponsors, result)
     finally:
@@ -175,8 +199,12 @@ async def _import(
                 pending.cancel()
             elif not pending.cancelled():
                 pending.exception()  # retrieved: the failure that matters is already raised
-    if publisher is not None:
-        await publisher.flush()
+    if publisher is not None and result.kafka_error is None:
+        try:
+            await publisher.flush()
+        except KafkaError as e:  # the last chunk was not acknowledged
+            publisher.abandon()
+            result.kafka_error = e
     result.rejected_rows, result.problems = len(report.rows), report.problems
     result.seconds = time.monotonic() - started
     progress.update(result.rows, result.rejected_rows, final=True)
@@ -199,11 +227,15 @@ async def _finish(
     screened = import_batch.screen(c.valid, refs, by_kpj, by_ref, result.batch_id)
     problems = [p for o in c.rows if isinstance(o, core.Rejected) for p in o.problems]
     report.write(problems + [p for r in screened.rejected for p in r.problems])
-    if publisher is not None and screened.publish:
+    if publisher is not None and screened.publish and result.kafka_error is None:
         at = {e.row: p for e, p in zip(c.valid, c.prepared, strict=True)}
-        await publisher.send(
-            (e.kpj.encode(), at[e.row].partition, at[e.row].value) for e in screened.publish
-        )
+        try:
+            await publisher.send(
+                (e.kpj.encode(), at[e.row].partition, at[e.row].value) for e in screened.publish
+            )
+        except KafkaError as e:  # Kafka failed: publish no more, but check and report every row
+            publisher.abandon()
+            result.kafka_error = e
     result.rows += len(c.rows)
     result.published += len(screened.publish)
     result.already_in_batch += len(screened.already_in_batch)

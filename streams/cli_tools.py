@@ -52,8 +52,7 @@ def _date(text: str) -> date:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from services.errors import ServiceError
-    from streams.bulk_import import EXIT_FAILED, ImportOptions, run_import
+    from streams.bulk_import import ImportOptions, run_import
     from streams.cli import _settings
     from streams.import_files import UnreadableFile
 
@@ -72,12 +71,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except UnreadableFile as e:
         print(f"claims import: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except (ServiceError, OSError, RuntimeError) as e:
-        print(f"claims import failed: {e}", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as e:  # a Kafka client error: say what to do next, never a bare traceback
-        print(f"claims import failed: {type(e).__name__}: {e}", file=sys.stderr)
-        return EXIT_FAILED
+    # Kafka and PostgreSQL failures reach streams/cli.py's main: one line naming which and where.
     print(json.dumps(result.summary(), indent=2))
     if result.rejected_rows:
         print(
@@ -109,34 +103,49 @@ def cmd_make_import_file(args: argparse.Namespace) -> int:
 
 
 def cmd_readjudicate(args: argparse.Namespace) -> int:
-    from services.errors import ServiceError
-    from streams.cli import _settings
-    from streams.readjudicate import BadRules, DryRun, dry_run, load_rules, summary_table
+    from streams.cli import _settings, _warn
+    from streams.readjudicate import (
+        BadRules,
+        DryRun,
+        dry_run,
+        effects_lines,
+        load_rules,
+        read_overrides,
+        summary_table,
+    )
 
     if args.start > args.end:
         print(f"claims readjudicate: --from {args.start} is after --to {args.end}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        rules = load_rules(args.rules_overrides)
+        rules = load_rules(args.rules_overrides, warn=_warn("readjudicate"))
     except BadRules as e:
         print(f"claims readjudicate: --rules-overrides {e}", file=sys.stderr)
         return EXIT_USAGE
     settings = _settings(local_default_key=True)
-    run = DryRun(args.start, args.end, args.program, rules, args.output)
+    overrides = read_overrides(args.rules_overrides)
+    run = DryRun(args.start, args.end, args.program, rules, args.output, overrides)
     try:
-        summary = asyncio.run(dry_run(settings.dsn, run, sys.stdout))
+        outcome = asyncio.run(dry_run(settings.dsn, run, sys.stdout))
     except OSError as e:
         print(f"claims readjudicate: {e}", file=sys.stderr)
         return EXIT_USAGE if args.output and not args.output.parent.is_dir() else EXIT_FAILED
-    except ServiceError as e:
-        print(f"claims readjudicate failed: {e}", file=sys.stderr)
-        return EXIT_FAILED
+    # A PostgreSQL failure reaches streams/cli.py's main: one line naming it and where.
+    summary = outcome.summary
     print(summary_table(summary, rules))
+    for line in effects_lines(outcome.changed_by):
+        print(line)
     if args.output:
         every = summary["ALL"]
         changed = every.examined - every.unchanged - every.not_replayable
         print(f"{changed:,} changed claim(s) written to {args.output}")
     return 0
+
+
+def _epilog(env: str) -> str:
+    from streams.cli import EXIT_CODES
+
+    return f"environment: {env} (README: Configuration). {EXIT_CODES}"
 
 
 def add_commands(sub: Any) -> None:
@@ -150,6 +159,10 @@ def add_commands(sub: Any) -> None:
             " value, reason; the NIK masked but for its last 4 digits). Exit 0: every row valid;"
             " 4: some rows rejected, the valid ones published; 2: bad usage or unreadable file;"
             " 1: Kafka or PostgreSQL failed (re-run with the same --batch-id)."
+        ),
+        epilog=_epilog(
+            "KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX, DATABASE_URL, NIK_HASH_KEY (the workers' key:"
+            " a local demo key when unset)"
         ),
     )
     i.add_argument("file", type=Path, help="the sponsor's file (.csv or .jsonl)")
@@ -177,6 +190,7 @@ def add_commands(sub: Any) -> None:
             " kind the import rejects. OUT.expected.json lists each bad row's number, kind,"
             " field and reason."
         ),
+        epilog=_epilog("none (writes files only)"),
     )
     m.add_argument("out", type=Path, help="OUT.csv or OUT.jsonl")
     m.add_argument("--rows", type=_positive, default=250_000, help="data rows (default 250000)")
@@ -200,6 +214,7 @@ def add_commands(sub: Any) -> None:
             " state is never touched. Claims decided before assessment inputs were recorded are"
             " counted as 'no inputs'."
         ),
+        epilog=_epilog("DATABASE_URL (read only)"),
     )
     r.add_argument("--from", dest="start", required=True, type=_date, help="YYYY-MM-DD")
     r.add_argument("--to", dest="end", required=True, type=_date, help="YYYY-MM-DD (inclusive)")
@@ -207,8 +222,9 @@ def add_commands(sub: Any) -> None:
     r.add_argument(
         "--rules-overrides",
         type=Path,
-        help='JSON overrides, e.g. {"jht.development_rate": [{"effective": "2024-01-01",'
-        ' "value": "0.065"}]} (default: none, the built-in rules)',
+        metavar="FILE",
+        help='a JSON file of overrides, e.g. one holding {"jht.development_rate":'
+        ' [{"effective": "2024-01-01", "value": "0.065"}]} (default: none, the built-in rules)',
     )
     r.add_argument(
         "--output", type=Path, help="write the changed claims as JSON lines here, not to stdout"

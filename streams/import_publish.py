@@ -24,6 +24,7 @@ from services.app import import_batch
 from services.config import Settings
 from services.privacy import pseudonymise
 from streams import topics as T
+from streams.admin import KafkaUnavailable
 from streams.avro_writer import EnrollmentWriter, Unsupported
 from streams.codec import AvroCodec
 
@@ -124,12 +125,16 @@ class Publisher:
     def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
         self._producer, self.topic = producer, topic
         self._in_flight: list[asyncio.Future[Any]] = []
+        self._in_flight_count = 0
+        self.confirmed = 0  # messages the broker acknowledged (acks=all)
 
     async def send(self, messages: Iterable[tuple[bytes, int, bytes]]) -> None:
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for key, partition, value in messages:
             by_partition.setdefault(partition, []).append((key, value))
         previous, self._in_flight = self._in_flight, []
+        previous_count = self._in_flight_count
+        self._in_flight_count = sum(len(items) for items in by_partition.values())
         for partition, items in by_partition.items():
             batch = self._producer.create_batch()
             for key, value in items:
@@ -139,15 +144,34 @@ class Publisher:
                     batch.append(key=key, value=value, timestamp=None)
             await self._submit(batch, partition)
         await asyncio.gather(*previous)
+        self.confirmed += previous_count
 
     async def _submit(self, batch: Any, partition: int) -> None:
         self._in_flight.append(
             await self._producer.send_batch(batch, self.topic, partition=partition)
         )
 
+    def abandon(self) -> None:
+        """After a failure: stop waiting for what is in flight (its outcome is unknown; a re-run
+        of the batch republishes it with the same event ids), retrieving each error."""
+        in_flight, self._in_flight = self._in_flight, []
+        self._in_flight_count = 0
+        for future in in_flight:
+            if future.done() and not future.cancelled():
+                future.exception()
+            else:
+                future.add_done_callback(_retrieve)
+
     async def flush(self) -> None:
         in_flight, self._in_flight = self._in_flight, []
+        count, self._in_flight_count = self._in_flight_count, 0
         await asyncio.gather(*in_flight)
+        self.confirmed += count
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def start_producer(settings: Settings, topics: Iterable[str]) -> tuple[AIOKafkaProducer, int]:
@@ -161,15 +185,14 @@ async def start_producer(settings: Settings, topics: Iterable[str]) -> tuple[AIO
         max_batch_size=1 << 20,
         client_id="claims-import",
     )
-    await producer.start()
     try:
+        await producer.start()
         cluster = await producer.client.fetch_all_metadata()
         counts = {t: cluster.partitions_for_topic(t) for t in topics}
         missing = [t for t, parts in counts.items() if not parts]
         if missing:
-            raise RuntimeError(
-                f"topic(s) {', '.join(missing)} do not exist on {settings.kafka_bootstrap_servers}"
-                " (run `claims topics`)"
+            raise KafkaUnavailable(
+                f"topic(s) {', '.join(missing)} do not exist (run `claims topics`)"
             )
     except BaseException:
         await producer.stop()

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from services.app.deadline_watch import count_by_program, due_soon_until
 from streams import topics as T
+from streams.health import kafka_answers
 
 if TYPE_CHECKING:
     import faust
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 LAG_INTERVAL_S: Final = 5.0
 DATABASE_INTERVAL_S: Final = 10.0
+DEPENDENCY_INTERVAL_S: Final = 5.0
+DEPENDENCY_TIMEOUT_S: Final = 2.0
 JAKARTA: Final = ZoneInfo("Asia/Jakarta")
 # Unpaid means not PAID: a FAILED payment is still owed and can still be paid late.
 UNPAID_BY_DUE_DATE: Final = (
@@ -119,12 +122,19 @@ class DatabaseSampler:
         today = today or datetime.now(JAKARTA).date()  # business dates are Jakarta's
         try:
             await self._measure(today)
-        except Exception as e:  # the next tick tries again; the gauges keep their last figures
+        except Exception as e:  # the next tick tries again
             if not self.failing:
-                log.warning("deadline and outbox gauges not sampled: %r", e)
+                log.warning("deadline and outbox gauges withdrawn, PostgreSQL not read: %r", e)
             self.failing = True
+            self.withdraw()
             return
         self.failing = False
+
+    def withdraw(self) -> None:
+        """While PostgreSQL cannot be read, show no figure rather than a stale one: the deadline
+        series go, the unlabelled outbox backlog becomes NaN (claims_dependency_up says why)."""
+        self.pipe.metrics.deadline_pending.clear()
+        self.pipe.metrics.outbox_backlog.set(float("nan"))
 
     async def _measure(self, today: date) -> None:
         store = await self.pipe.resources.store()
@@ -139,9 +149,27 @@ class DatabaseSampler:
         metrics.outbox_backlog.set(await store.outbox_backlog())
 
 
+class DependencySampler:
+    """claims_dependency_up{dependency="postgres"|"kafka"}: does each answer this worker now."""
+
+    def __init__(self, app: faust.App, pipe: Pipeline) -> None:
+        self.app, self.pipe = app, pipe
+
+    async def sample(self) -> None:
+        gauge = self.pipe.metrics.dependency_up
+        postgres = await self.pipe.resources.ping(DEPENDENCY_TIMEOUT_S)
+        gauge.labels("postgres").set(1 if postgres else 0)
+        kafka = await kafka_answers(self.app, DEPENDENCY_TIMEOUT_S)
+        gauge.labels("kafka").set(1 if kafka else 0)
+
+
 def install_observe(app: faust.App, pipe: Pipeline) -> None:
     """Start the samplers with the app, on every worker."""
     lag, database = LagSampler(app, pipe), DatabaseSampler(pipe)
+    dependencies = DependencySampler(app, pipe)
+
+    async def sample_dependencies() -> None:
+        await dependencies.sample()
 
     async def sample_consumer_lag() -> None:
         await lag.sample()
@@ -151,3 +179,4 @@ def install_observe(app: faust.App, pipe: Pipeline) -> None:
 
     app.timer(interval=LAG_INTERVAL_S, name="sample-consumer-lag")(sample_consumer_lag)
     app.timer(interval=DATABASE_INTERVAL_S, name="sample-deadlines")(sample_deadlines_and_outbox)
+    app.timer(interval=DEPENDENCY_INTERVAL_S, name="sample-dependencies")(sample_dependencies)

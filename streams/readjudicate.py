@@ -9,9 +9,10 @@ refuses any write; nothing is published.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,11 +21,13 @@ from services.app.readjudication import (
     ClaimDiff,
     ProgramSummary,
     Result,
+    one_at_a_time,
     readjudicate,
     recorded_from_row,
     summarise,
+    took_effect,
 )
-from services.rules import MissingRule, RuleSet, default_rules
+from services.rules import MissingRule, RuleSet, default_rules, shadowed_overrides
 
 PAGE = 500
 _QUERY = (
@@ -40,19 +43,36 @@ class BadRules(ValueError):
     """The overrides file cannot be read or applied; the message names the file and the cause."""
 
 
-def load_rules(path: Path | None) -> RuleSet:
-    """The built-in rules with the overrides file applied (as RULES_OVERRIDES_FILE would be)."""
+def load_rules(path: Path | None, warn: Callable[[str], None] | None = None) -> RuleSet:
+    """The built-in rules with the overrides file applied (as RULES_OVERRIDES_FILE would be).
+
+    `warn` hears of every override row that a later built-in row cuts short
+    (services.rules.shadowed_overrides): it would change fewer claims than it seems to.
+    """
     rules = default_rules()
     if path is None:
         return rules
     try:
-        return rules.with_json_overrides(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        loaded = rules.with_json_overrides(text)
+        if warn is not None:
+            for note in shadowed_overrides(rules, json.loads(text)):
+                warn(note)
+        return loaded
     except OSError as e:
         raise BadRules(f"{path}: cannot read: {e.strerror or e}") from e
     except json.JSONDecodeError as e:
         raise BadRules(f"{path}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
     except (MissingRule, ValueError, TypeError) as e:
         raise BadRules(f"{path}: {e}") from e
+
+
+def read_overrides(path: Path | None) -> dict[str, object]:
+    """The overrides file as a mapping (after `load_rules` accepted it), {} without one."""
+    if path is None:
+        return {}
+    loaded: dict[str, object] = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    return loaded
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,15 @@ class DryRun:
     program: str | None
     rules: RuleSet
     output: Path | None = None
+    overrides: Mapping[str, object] = field(default_factory=dict)  # to say which took effect
+
+
+@dataclass
+class Outcome:
+    """What a dry run found: the summary per program, and the claims each override changed."""
+
+    summary: dict[str, ProgramSummary]
+    changed_by: dict[str, list[str]]
 
 
 async def recorded_claims(store: PostgresStore, run: DryRun) -> AsyncIterator[dict[str, Any]]:
@@ -79,33 +108,42 @@ async def recorded_claims(store: PostgresStore, run: DryRun) -> AsyncIterator[di
         last = (rows[-1]["event_date"], rows[-1]["claim_id"])
 
 
-async def dry_run(dsn: str, run: DryRun, out: IO[str]) -> dict[str, ProgramSummary]:
-    """Judge every claim of the range again; print (or write) the differences; the summary."""
+async def dry_run(dsn: str, run: DryRun, out: IO[str]) -> Outcome:
+    """Judge every claim of the range again; print (or write) the differences, each with the
+    overrides that changed it; the summary."""
     store = await PostgresStore.connect(dsn, size=1)
     results: list[Result] = []
+    alone = one_at_a_time(default_rules(), run.overrides)
+    changed_by: dict[str, list[str]] = {key: [] for key in alone}
     sink = None if run.output is None else run.output.open("w", encoding="utf-8")
     try:
         async for row in recorded_claims(store, run):
-            result = readjudicate(recorded_from_row(row), run.rules)
+            recorded = recorded_from_row(row)
+            result = readjudicate(recorded, run.rules)
             results.append(result)
             if isinstance(result, ClaimDiff) and result.changed:
+                keys = took_effect(recorded, alone)
+                for key in keys:
+                    changed_by[key].append(result.claim_id)
                 if sink is not None:
-                    sink.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
+                    line = {**result.as_dict(), "overrides": list(keys)}
+                    sink.write(json.dumps(line, ensure_ascii=False) + "\n")
                 else:
-                    out.write(describe(result) + "\n")
+                    out.write(describe(result, keys) + "\n")
     finally:
         if sink is not None:
             sink.close()
         await store.close()
-    return summarise(results)
+    return Outcome(summarise(results), changed_by)
 
 
 def _rp(amount: int) -> str:
     return f"{amount:,}"
 
 
-def describe(d: ClaimDiff) -> str:
-    """One changed claim on one line: outcome, total and every changed component."""
+def describe(d: ClaimDiff, overrides: tuple[str, ...] = ()) -> str:
+    """One changed claim on one line: outcome, total, every changed component, and the
+    overrides that change it (each alone)."""
     parts = [f"{d.claim_id} {d.program} {d.event_date}"]
     if d.outcome_changed:
         parts.append(f"outcome {d.old.outcome} -> {d.new.outcome}")
@@ -114,7 +152,23 @@ def describe(d: ClaimDiff) -> str:
     if d.amount_changed:
         parts.append(f"total {_rp(d.old.total)} -> {_rp(d.new.total)} ({d.delta:+,})")
         parts += [f"{c.code} {_rp(c.old)} -> {_rp(c.new)}" for c in d.components]
+    if overrides:
+        parts.append(f"by {', '.join(overrides)}")
     return "  ".join(parts)
+
+
+def effects_lines(changed_by: Mapping[str, list[str]], shown: int = 10) -> list[str]:
+    """Per override: the claims it changed (each alone), or that it changed none."""
+    lines = []
+    for key, claims in changed_by.items():
+        if not claims:
+            lines.append(f"override {key}: changed no examined claim")
+            continue
+        listed = ", ".join(claims[:shown]) + (
+            f", ... ({len(claims) - shown} more)" if len(claims) > shown else ""
+        )
+        lines.append(f"override {key}: changed {len(claims):,} claim(s): {listed}")
+    return lines
 
 
 def summary_table(summary: dict[str, ProgramSummary], rules: RuleSet) -> str:

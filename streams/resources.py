@@ -14,6 +14,13 @@ from services.config import Settings
 log = logging.getLogger(__name__)
 
 
+async def check_postgres(dsn: str) -> None:
+    """Connect once and let go: `claims worker` refuses to start on a PostgreSQL it cannot reach
+    (one line naming it, before Faust starts, instead of a crash inside Faust)."""
+    store = await PostgresStore.connect(dsn, size=1)
+    await store.close()
+
+
 class Resources(Service):
     """Connects PostgreSQL and applies migrations before any agent touches the database."""
 
@@ -42,6 +49,16 @@ class Resources(Service):
     async def on_stop(self) -> None:
         if self._store is not None:
             await self._store.close()
+
+    async def ping(self, timeout: float) -> bool:
+        """PostgreSQL answers `SELECT 1` within `timeout` seconds (for /readyz); never raises."""
+        if self._store is None:
+            return False
+        try:
+            await asyncio.wait_for(self._store.fetch("SELECT 1"), timeout)
+        except Exception:  # unreachable, refused or slow: not ready, whatever the cause
+            return False
+        return True
 
     async def store(self) -> PostgresStore:
         """The store, once connected and migrated (agents wait here at start)."""

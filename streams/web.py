@@ -1,4 +1,5 @@
-"""HTTP views on each worker's web server: GET /claims/{claim_id}, the `claims status` document.
+"""HTTP views on each worker's web server: GET /claims/{claim_id}, the `claims status` document,
+and the health endpoints /livez and /readyz (streams/health.py).
 
 The web server listens on WEB_HOST (loopback by default). The document carries the participant
 only by pseudonym (participant_ref), never the NIK, but it is still claim data: expose WEB_HOST
@@ -11,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 from services.errors import ServiceError
+from streams.health import install_health
 from streams.status import lookup, not_found, render
 
 if TYPE_CHECKING:
@@ -41,3 +43,4 @@ def install_web(app: faust.App, pipe: Pipeline) -> None:
         return view.bytes(render(found).encode(), content_type=JSON)
 
     app.page(CLAIM_PATH, name="claim-status")(claim_status)
+    install_health(app, pipe)  # /livez and /readyz (streams/health.py)

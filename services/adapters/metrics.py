@@ -94,9 +94,18 @@ class Metrics:
             ["writer", "kind"],
             registry=registry,
         )
+        # NaN while PostgreSQL cannot be read (an unlabelled gauge cannot be withdrawn): a stale
+        # 0 would read as "nothing pending".
         self.outbox_backlog = Gauge(
             "claims_outbox_backlog",
-            "Payment instructions written but not yet published.",
+            "Payment instructions written but not yet published (NaN: PostgreSQL unreachable).",
+            registry=registry,
+        )
+        # Sampled every few seconds by streams/observe.py: 1 when the dependency answers.
+        self.dependency_up = Gauge(
+            "claims_dependency_up",
+            "1 when the dependency answers this worker (postgres: SELECT 1; kafka: metadata).",
+            ["dependency"],
             registry=registry,
         )
         self.instructions_published = Counter(

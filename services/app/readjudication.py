@@ -218,6 +218,21 @@ class ProgramSummary:
         return {**self.__dict__, "delta": self.delta}
 
 
+def one_at_a_time(base: RuleSet, overrides: Mapping[str, object]) -> dict[str, RuleSet]:
+    """The built-in rules with each override applied alone, by override key."""
+    return {key: base.with_overrides({key: overrides[key]}) for key in sorted(overrides)}
+
+
+def took_effect(recorded: Recorded, alone: Mapping[str, RuleSet]) -> tuple[str, ...]:
+    """The override keys that, each applied alone (see `one_at_a_time`), change this claim's
+    outcome, reasons or amount. Empty for a claim changed only by overrides acting together."""
+    return tuple(
+        key
+        for key, rules in alone.items()
+        if isinstance(result := readjudicate(recorded, rules), ClaimDiff) and result.changed
+    )
+
+
 def summarise(results: Iterable[Result]) -> dict[str, ProgramSummary]:
     """Per program (in JHT, JKK, JKM, JP order, then any other), plus "ALL"."""
     by_program: dict[str, ProgramSummary] = {}

@@ -40,7 +40,7 @@ from services.rules.decision import (
 )
 from services.rules.defaults import RULES_VERSION, default_rules
 from services.rules.reasons import ReasonCode
-from services.rules.tables import Confidence, MissingRule, Row, RuleSet
+from services.rules.tables import Confidence, MissingRule, Row, RuleSet, shadowed_overrides
 
 __all__ = [
     "RULES_VERSION",
@@ -84,4 +84,5 @@ __all__ = [
     "assess",
     "default_rules",
     "may_hold",
+    "shadowed_overrides",
 ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
@@ -86,7 +87,7 @@ class RuleSet:
         tables = dict(self.tables)
         for key, spec in sorted(overrides.items()):
             if key not in tables:
-                raise MissingRule(f"override for unknown rule {key!r}")
+                raise MissingRule(f"override for unknown rule {key!r}{_nearest(key, tables)}")
             tables[key] = _apply(key, tables[key], spec)
         digest = hashlib.sha256(_canonical(overrides).encode()).hexdigest()[:10]
         return replace(self, version=f"{self.version}+{digest}", tables=MappingProxyType(tables))
@@ -99,6 +100,44 @@ class RuleSet:
         return self.with_overrides(loaded)
 
 
+def shadowed_overrides(base: RuleSet, overrides: Mapping[str, object]) -> list[str]:
+    """Dated override rows that a later built-in row cuts short, one sentence each.
+
+    A row is in force until the next row of its table, so an override dated before built-in
+    rows changes only the claims whose event date falls before those rows: usually not what
+    was meant. A plain value (no dates) replaces the whole table and is never shadowed.
+    """
+    notes = []
+    for key, spec in sorted(overrides.items()):
+        if key not in base.tables or not isinstance(spec, list):
+            continue
+        mine = {d for item in spec if isinstance(item, dict) if (d := _effective(item))}
+        builtin = sorted(row.effective for row in base.tables[key] if row.effective not in mine)
+        for start in sorted(mine):
+            later = [d for d in builtin if d > start]
+            if not later or any(start < d < later[0] for d in mine):
+                continue  # nothing follows, or your own next row ends it: as you asked
+            notes.append(
+                f"{key}: your row from {start.isoformat()} is in force only until"
+                f" {(later[0] - timedelta(days=1)).isoformat()}: built-in rows from"
+                f" {', '.join(d.isoformat() for d in later)} follow (add rows with those dates"
+                " or give a plain value to replace the whole table)"
+            )
+    return notes
+
+
+def _effective(item: Mapping[str, object]) -> date | None:
+    try:
+        return date.fromisoformat(str(item.get("effective")))
+    except ValueError:
+        return None
+
+
+def _nearest(key: str, known: Mapping[str, object]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
 def _apply(key: str, rows: tuple[Row, ...], spec: object) -> tuple[Row, ...]:
     kind = type(rows[0].value)
     if not isinstance(spec, list):
@@ -108,7 +147,12 @@ def _apply(key: str, rows: tuple[Row, ...], spec: object) -> tuple[Row, ...]:
     for item in spec:
         if not isinstance(item, dict) or set(item) != {"effective", "value"}:
             raise ValueError(f"override for {key!r}: each item needs 'effective' and 'value'")
-        effective = date.fromisoformat(str(item["effective"]))
+        try:
+            effective = date.fromisoformat(str(item["effective"]))
+        except ValueError:
+            raise ValueError(
+                f"override for {key!r}: effective {item['effective']!r} is not a YYYY-MM-DD date"
+            ) from None
         merged[effective] = _override_row(key, kind, effective, item["value"])
     return tuple(sorted(merged.values(), key=lambda row: row.effective))
 
@@ -125,7 +169,16 @@ def _coerce(key: str, kind: type, raw: object) -> RuleValue:
     if kind is int and isinstance(raw, int) and not isinstance(raw, bool):
         return raw
     if kind is Decimal and isinstance(raw, Decimal | int | str) and not isinstance(raw, bool):
-        return Decimal(str(raw))
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ValueError(
+                f"override for {key!r}: {raw!r} is not a decimal number (write a rate as a"
+                ' fraction in a string, e.g. "0.05" for 5%)'
+            ) from None
+        if not value.is_finite():
+            raise ValueError(f"override for {key!r}: {raw!r} is not a finite number")
+        return value
     raise ValueError(f"override for {key!r}: {raw!r} is not a {kind.__name__}")
 
 

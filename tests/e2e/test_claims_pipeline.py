@@ -727,3 +727,32 @@ def _consumed_all(env: Env) -> bool:
         return behind == 0
     finally:
         consumer.close()
+
+
+def test_every_topic_the_worker_uses_was_created_by_the_project_not_by_faust(
+    pipeline: Env, first_pass: dict[str, Any]
+) -> None:
+    """faust-streaming#667: on Kafka 4 Faust's assignor fails to create its own topics. The
+    service never relies on that: `ensure_topics` creates every topic up front (streams/topics.py
+    and Faust's internal ones it lists). After a whole run, the broker holds exactly those topics
+    under this worker's prefix and app id: one Faust created itself would be an extra name."""
+    from kafka import KafkaAdminClient
+
+    from streams.admin import internal_topics
+    from streams.topics import TOPICS
+
+    settings = pipeline.settings
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    try:
+        on_broker = set(admin.list_topics())
+    finally:
+        admin.close()
+    ours = {
+        t
+        for t in on_broker
+        if t.startswith((settings.topic_prefix, settings.app_id)) and not t.startswith("__")
+    }
+    declared = {settings.topic_prefix + spec.name for spec in TOPICS} | {
+        t.name for t in internal_topics(settings)
+    }
+    assert ours == declared

@@ -174,8 +174,10 @@ def test_an_override_s_change_is_reported_and_postgresql_is_unchanged(
         {"code": "JKK_TRANSPORT_LAND", "old": 350_000, "new": 100_000, "delta": -250_000}
     ]
     assert diff["old"]["outcome"] == diff["new"]["outcome"] == "APPROVED"
+    assert diff["overrides"] == ["jkk.transport_cap.LAND"]  # which override changed it
     printed = capsys.readouterr().out
     assert "1 changed claim(s) written to" in printed
+    assert "override jkk.transport_cap.LAND: changed 1 claim(s): KLM-JKK-2025-000123" in printed
     jkk_line = next(line for line in printed.splitlines() if line.startswith("JKK "))
     assert jkk_line.split()[1:3] == ["1", "0"] and jkk_line.endswith("-250,000")
     assert snapshot(dsn) == before
@@ -217,3 +219,30 @@ def test_the_dry_run_s_queries_cannot_write(dsn: str) -> None:
 
     with pytest.raises(StoreError, match="ReadOnlySQLTransaction"):
         asyncio.run(attempt())
+
+
+def test_each_change_names_the_overrides_that_made_it_and_idle_ones_are_named_too(
+    dsn: str, cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both = overrides(
+        tmp_path,
+        {
+            "jkk.transport_cap.LAND": 100_000,
+            # Dated before the built-in rows of 2016 and 2017: in force only until 2015-12-31,
+            # so it changes none of the 2025 claims, and loading it says so.
+            "jht.development_rate": [{"effective": "2015-07-01", "value": "0.08"}],
+        },
+    )
+    argv = ["readjudicate", "--from", "2025-01-01", "--to", "2025-12-31", "--rules-overrides"]
+    assert main([*argv, both]) == 0
+    captured = capsys.readouterr()
+    changed = [line for line in captured.out.splitlines() if line.startswith("KLM-JKK-2025-000123")]
+    assert len(changed) == 1 and changed[0].endswith("by jkk.transport_cap.LAND")
+    assert (
+        "override jkk.transport_cap.LAND: changed 1 claim(s): KLM-JKK-2025-000123" in captured.out
+    )
+    assert "override jht.development_rate: changed no examined claim" in captured.out
+    assert (
+        "claims readjudicate: warning: jht.development_rate: your row from 2015-07-01 is in force"
+        " only until 2015-12-31" in captured.err
+    )

@@ -168,7 +168,8 @@ def test_stale_kafka_pid_file_is_reported_and_cleaned_then_up_starts(
     tmp_path: Path, stack: Any
 ) -> None:
     env = isolated(tmp_path) | {"DATABASE_URL": NOT_USED_DB}
-    shared_libs = REPO / ".local" / f"kafka-libs-{read_default('KAFKA_VERSION')}"
+    version = os.environ.get("KAFKA_VERSION") or read_default("KAFKA_VERSION")
+    shared_libs = REPO / ".local" / f"kafka-libs-{version}"
     if stack.local and (shared_libs / ".complete").exists():
         env["LOCAL_KAFKA_LIBS_DIR"] = str(shared_libs)  # saves a second Maven copy of the jars
     state = tmp_path / "state"
@@ -231,3 +232,28 @@ def read_default(key: str) -> str:
         if line.startswith(f"{key}="):
             return line.split("=", 1)[1]
     raise KeyError(key)
+
+
+def test_status_asks_the_services_it_reports_external_or_local(tmp_path: Path, stack: Any) -> None:
+    """`status` after `eval "$(stack env)"` must not say a stopped database is fine."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    own = {
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        "DATABASE_URL": f"postgresql://claims:s3cret@127.0.0.1:{closed}/claims",
+    }
+    result = run_stack("status", env=isolated(tmp_path) | own)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    kafka, postgres = result.stdout.splitlines()
+    assert kafka == f"kafka: external ({stack.kafka_bootstrap}), answering"
+    assert postgres.startswith(
+        f"postgres: external (postgresql://claims:***@127.0.0.1:{closed}/claims), NOT answering: "
+    )
+    assert "s3cret" not in result.stdout
+    answering = run_stack(
+        "status", env=isolated(tmp_path) | own | {"DATABASE_URL": stack.database_url}
+    )
+    assert answering.returncode == 0, answering.stdout
+    assert answering.stdout.splitlines()[1].endswith(", answering")

@@ -194,3 +194,9 @@ def test_dockerfile_installs_the_project_and_runs_the_worker() -> None:
     assert len(cmds) == 1
     assert json.loads(cmds[0].removeprefix("CMD ")) == ["claims", "worker"]
     assert "EXPOSE 6066" in lines
+
+
+def test_compose_checks_the_worker_s_health_on_readyz(compose: dict[str, Any]) -> None:
+    check = compose["services"]["worker"]["healthcheck"]["test"]
+    assert check[:2] == ["CMD", "python"]
+    assert "http://127.0.0.1:6066/readyz" in check[-1]

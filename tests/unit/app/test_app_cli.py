@@ -65,7 +65,7 @@ def test_a_worker_without_the_dead_letter_public_key_is_refused_in_one_line(
     monkeypatch.delenv("DEAD_LETTER_PUBLIC_KEY", raising=False)
     assert main(["worker"]) == EXIT_CONFIG
     err = capsys.readouterr().err
-    assert err.startswith("configuration error: DEAD_LETTER_PUBLIC_KEY")
+    assert err.startswith("claims worker: configuration error: DEAD_LETTER_PUBLIC_KEY")
     assert err.count("\n") == 1
 
 

@@ -73,6 +73,11 @@ test: lint tools up ## The whole test suite: lint, unit, streams, integration an
 	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
 	$(PY) -m pytest
 
+.PHONY: test-faults
+test-faults: venv up ## Fault-injection tier only: crashes, outages, stalls and poison through the real stack (tests/faults)
+	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
+	$(PY) -m pytest tests/faults
+
 .PHONY: test-unit
 test-unit: venv tools ## Unit tier only (no services needed; promtool for the alert rules)
 	$(PY) -m pytest tests/unit tests/streams

@@ -10,13 +10,11 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import MemberToRemove
-from kafka.structs import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams import topics as T
 from tests.faults.harness import (
     CONSUMERS,
-    PARTICIPANTS,
     Message,
     Run,
     check,
@@ -61,7 +59,7 @@ def unread(run: Run, worker: Worker) -> list[tuple[str, int, int, int]]:
         if family.name == "faust_messages_received_per_topics_partition":
             for s in family.samples:
                 received[(s.labels["topic"], int(s.labels["partition"]))] = s.value
-    ends = run.end_offsets({PARTICIPANTS})
+    ends = run.end_offsets(set(CONSUMERS.values()))
     return [
         (topic, p, int(received.get((run.prefix + topic, p), -1)), end)
         for topic, partitions in ends.items()
@@ -99,23 +97,24 @@ def test_the_same_batch_twice_then_a_full_replay_from_offset_0(
     try:
         member = MemberToRemove(group_instance_id=run.workers[0].env["WORKER_INSTANCE_ID"])
         admin.remove_group_members(run.app_id, [member])  # a static member stays until removed
-        ends = run.end_offsets(set(CONSUMERS.values()))
-        reset = {
-            TopicPartition(run.prefix + topic, p): 0 for topic, parts in ends.items() for p in parts
-        }
-        result = admin.reset_group_offsets(run.app_id, reset)
-        assert all(r["error"] is None or r["error"].errno == 0 for r in result.values()), result
-        before = {
-            tp: v.offset for tp, v in admin.list_group_offsets(run.app_id)[run.app_id].items()
-        }
-        assert set(before.values()) == {0}
+        # The group's offsets reset: deleted, so the restarted worker starts at offset 0
+        # everywhere (auto.offset.reset=earliest).
+        assert admin.delete_groups([run.app_id]) is not None
+        assert admin.list_group_offsets(run.app_id).get(run.app_id, {}) == {}
         worker = run.restart_worker(0, wait=True)
         deadline = time.monotonic() + 180
         while short := unread(run, worker):
             committed = admin.list_group_offsets(run.app_id)[run.app_id]
-            print("DIAG", time.monotonic(), short[:3],
-                  sorted((tp.topic[-30:], tp.partition, v.offset) for tp, v in committed.items()
-                         if "participant" in tp.topic))
+            print(
+                "DIAG",
+                time.monotonic(),
+                short[:3],
+                sorted(
+                    (tp.topic[-30:], tp.partition, v.offset)
+                    for tp, v in committed.items()
+                    if "participant" in tp.topic
+                ),
+            )
             assert time.monotonic() < deadline, f"the replay did not reach the end: {short}"
             time.sleep(5)
     finally:

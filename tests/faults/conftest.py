@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,12 @@ def local_stack(stack: Stack) -> Stack:
 
 @pytest.fixture
 def run(local_stack: Stack, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Run]:
-    """A fresh isolated pipeline (topics, group, schema) named after the test."""
-    env = getattr(request.function, "worker_env", {})
+    """A fresh isolated pipeline (topics, group, schema) named after the test.
+
+    FAULT_WORKER_ENV (JSON) adds worker settings, to rehearse other ones: e.g.
+    '{"SESSION_TIMEOUT_SECONDS": "60", "WORKER_INSTANCE_ID": ""}' is how workers ran before
+    static membership and the shorter session timeout (the recovery limits then fail)."""
+    env = json.loads(os.environ.get("FAULT_WORKER_ENV") or "{}")
     r = Run(request.node.name.removeprefix("test_"), local_stack, tmp_path, worker_env=env)
     try:
         yield r

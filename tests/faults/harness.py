@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
@@ -51,7 +52,24 @@ NIK_KEY = "fault-tier-nik-key-0123456789"
 # 3 JP, 2 JKm), 6 deliberately invalid enrollments, duplicates and exact redeliveries.
 SCENARIO, SEED, SCALE, MONTHS = "jakarta-2016", 2016, 0.004, 3
 SESSION_TIMEOUT_S = 10.0
+# The promise (issue: "resumes within 15 s", "partitions move within 15 s"), shown against every
+# recovery in the summary; a test fails only past twice that (RECOVERY_CEILING_S), so that one
+# slow restart on a loaded 2-core machine is reported, not a red build, while a regression to
+# Faust's 60 s session timeout still fails.
 RECOVERY_LIMIT_S = 15.0
+RECOVERY_CEILING_S = 2 * RECOVERY_LIMIT_S
+
+# Every module of the tier: its markers, a generous per-test timeout, and one warning filter:
+# client sockets (asyncpg's, kafka-python's) left to the garbage collector when the server
+# vanished under them are the fault itself, not a leak of ours.
+MARKS = [
+    pytest.mark.faults,
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+    ),
+]
 
 PARTICIPANTS = T.PARTICIPANT_EVENTS.name
 SPONSORS = T.SPONSOR_EVENTS.name
@@ -693,13 +711,16 @@ class Outcome:
         return not self.failures
 
     def recovery_text(self) -> str:
+        """Worst and median recovery; "OVER 15 s" when one broke the promise it is held to."""
         if not self.recovery:
             return "-"
         worst = max(self.recovery, key=lambda r: r.seconds)
+        over = [r for r in self.recovery if r.bound is not None and r.seconds > r.bound]
+        flag = f" OVER {over[0].bound:.0f} s: {len(over)}" if over else ""
         if len(self.recovery) == 1:
-            return f"{worst.seconds:.1f} ({worst.what})"
+            return f"{worst.seconds:.1f} ({worst.what}){flag}"
         median = sorted(r.seconds for r in self.recovery)[len(self.recovery) // 2]
-        return f"max {worst.seconds:.1f}, median {median:.1f} (n={len(self.recovery)})"
+        return f"max {worst.seconds:.1f}, median {median:.1f} (n={len(self.recovery)}){flag}"
 
 
 def check(
@@ -805,6 +826,16 @@ OUTCOMES: list[Outcome] = []
 
 def record(outcome: Outcome) -> Outcome:
     OUTCOMES.append(outcome)
+    return outcome
+
+
+def assert_passed(run: Run, baseline: dict[str, Any], **kwargs: Any) -> Outcome:
+    """Check every invariant, record the outcome, and fail on any broken promise or on a
+    recovery slower than the one it is held to."""
+    outcome = record(check(run, baseline, **kwargs))
+    assert outcome.passed, "\n".join(outcome.failures)
+    slow = [r for r in outcome.recovery if r.bound is not None and r.seconds > RECOVERY_CEILING_S]
+    assert not slow, f"recovery far slower than promised ({RECOVERY_LIMIT_S:.0f} s): {slow}"
     return outcome
 
 

@@ -6,25 +6,16 @@ import signal
 import time
 from typing import Any
 
-import pytest
-
 from tests.faults.harness import (
+    MARKS,
     SESSION_TIMEOUT_S,
     Run,
-    check,
+    assert_passed,
     random_moments,
-    record,
     scenario_messages,
 )
 
-pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(900)]
-
-
-def assert_passed(run: Run, baseline: dict[str, Any]) -> None:
-    outcome = record(check(run, baseline))
-    assert outcome.passed, "\n".join(outcome.failures)
-    slow = [r for r in outcome.recovery if r.bound is not None and r.seconds > r.bound]
-    assert not slow, f"recovery slower than promised: {slow}"
+pytestmark = MARKS
 
 
 def test_sigkill_x10(run: Run, baseline: dict[str, Any]) -> None:

@@ -11,11 +11,11 @@ from datetime import date
 from typing import Any
 
 import fastavro
-import pytest
 
 from streams import topics as T
 from tests.e2e.events import enrolled, funded, nik
 from tests.faults.harness import (
+    MARKS,
     SCHEMAS,
     Message,
     Run,
@@ -25,7 +25,7 @@ from tests.faults.harness import (
     scenario_messages,
 )
 
-pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = MARKS
 
 PARTICIPANTS = T.PARTICIPANT_EVENTS.name
 SPONSORS = T.SPONSOR_EVENTS.name

@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
-
 from streams import topics as T
-from tests.faults.harness import Message, Run, check, nik_of, record, scenario_messages
+from tests.faults.harness import MARKS, Message, Run, check, nik_of, record, scenario_messages
 from tests.faults.test_poison import interleave, poison
 
-pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = MARKS
 
 
 def pg_dump(dsn: str) -> bytes:

@@ -120,7 +120,7 @@ async def test_rows_stored_in_clear_are_sealed_after_0003_and_hold_no_nik(
 async def test_a_clear_row_whose_message_was_already_parked_sealed_is_dropped_on_reseal(
     schema_url: str,
 ) -> None:
-    await insert_clear(schema_url, None, b"the same bytes", WHERE)
+    await insert_clear(schema_url, b"24012345678", b"the same bytes", WHERE)  # same key and value
     store = await PostgresStore.connect(schema_url, size=1)
     try:
         await store.migrate()

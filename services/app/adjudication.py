@@ -128,11 +128,11 @@ class ParticipantEvents:
         if kind == "ClaimSubmitted":
             return self._claim(record, state, ref, sponsors, pos, now)
         if ps.already_applied(state, pos):
-            return Applied(kind, replayed=True)
+            return Applied(kind, row=resync_row(record["kpj"], state, pos), replayed=True)
         if kind in COVERAGE_EVENTS and ps.applied_before(state, record):
             # The same event published again (a batch re-sent, `claims import` re-run, an
             # upstream outbox replayed): applied again it would reopen or undo later changes.
-            return Applied(kind, replayed=True)
+            return Applied(kind, row=resync_row(record["kpj"], state, pos), replayed=True)
         if kind == "ParticipantEnrolled":
             new = ps.enrolled(record, ref, pos)
             if state is not None:  # re-enrolment keeps history and decided claims
@@ -163,7 +163,8 @@ class ParticipantEvents:
         if state is not None and claim_id in state["claims"]:
             # Redelivery or replay: the same decision again, never a second judgement.
             stored = state["claims"][claim_id]
-            return Applied("ClaimSubmitted", None, None, (decode_stored(stored),), replayed=True)
+            row = resync_row(record["kpj"], state, pos)
+            return Applied("ClaimSubmitted", None, row, (decode_stored(stored),), replayed=True)
         claim = to_claim(record)
         coverage: Coverage | None = None
         prior: tuple[PriorClaim, ...] = ()
@@ -408,6 +409,19 @@ def to_claim(r: Mapping[str, Any]) -> Claim:
             during_placement=d.get("during_placement", False),
         )
     return JpClaim(**common, kind=PensionKind(d["kind"]))
+
+
+def resync_row(kpj: str, state: ps.State | None, pos: Position) -> ParticipantRow | None:
+    """The participant's row as the state already holds it, for an event delivered again.
+
+    The table's changelog can be durable before PostgreSQL's row is (a worker killed between
+    the two): the redelivered event then finds its effect in the state, and without this the
+    row would stay behind it. Written at the state's own position, so the guarded upsert
+    changes nothing when the row is already there."""
+    if state is None or state.get("pos") is None:
+        return None
+    partition, offset = state["pos"]
+    return participant_row(kpj, state, Position(pos.topic, partition, offset))
 
 
 def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> ParticipantRow:

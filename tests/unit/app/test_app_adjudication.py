@@ -31,7 +31,6 @@ from app_events import (
 
 from services.app import participant_state as ps
 from services.app.adjudication import (
-    Applied,
     IdentityConflict,
     IdentityMismatch,
     ParticipantEvents,
@@ -39,6 +38,7 @@ from services.app.adjudication import (
     decode_stored,
     encode_stored,
     load_rules,
+    resync_row,
 )
 from services.config import load_settings
 from services.errors import ServiceError
@@ -142,7 +142,16 @@ def test_a_message_already_applied_changes_nothing(
     handler: ParticipantEvents, covered: ps.State, offset: int
 ) -> None:
     applied = handler.apply(ENDED, fixture(ENDED), covered, NO_SPONSORS, at(offset), NOW)
-    assert applied == Applied("CoverageEnded", replayed=True)
+    # Nothing applied; the row as the state holds it (at the state's own position) is written
+    # again, so PostgreSQL catches up when the changelog was durable before the row was.
+    assert (applied.kind, applied.state, applied.decisions, applied.replayed) == (
+        "CoverageEnded",
+        None,
+        (),
+        True,
+    )
+    assert applied.row == resync_row(KPJ, covered, at(offset))
+    assert applied.row is not None and applied.row.position.offset == covered["pos"][1]
 
 
 @pytest.mark.parametrize(
@@ -214,7 +223,8 @@ def test_the_same_enrollment_sent_again_is_a_no_op_even_after_coverage_ended(
     ended = handler.apply(ENDED, fixture(ENDED), covered, NO_SPONSORS, at(6), NOW).state
     assert ended is not None and ended["ended"] is not None
     again = handler.apply(ENROLLED, fixture(ENROLLED), ended, NO_SPONSORS, at(7), NOW)
-    assert again == Applied("ParticipantEnrolled", replayed=True)
+    assert (again.state, again.decisions, again.replayed) == (None, (), True)
+    assert again.row == resync_row(KPJ, ended, at(7))
 
 
 def test_an_identity_mismatch_is_raised_even_for_a_replayed_position(
@@ -297,7 +307,8 @@ def test_a_redelivered_claim_re_emits_its_stored_decision_without_judging_again(
     changed = ParticipantEvents(rules.with_overrides({"deadline.JKK.working_days": 9}), KEY)
     later = NOW.replace(hour=9)
     again = changed.apply(CLAIM, recovered_jkk(), first.state, sponsors, at(6), later)
-    assert (again.state, again.row, again.replayed) == (None, None, True)
+    assert (again.state, again.replayed) == (None, True)
+    assert first.state is not None and again.row == resync_row(KPJ, first.state, at(9))
     # The same decision; its inputs stay with the first one's row in PostgreSQL, not in state.
     assert first.decisions[0]["assessment_inputs"] is not None
     assert again.decisions == ({**first.decisions[0], "assessment_inputs": None},)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from services.app import bulk_import as core
 from services.app import import_batch
-from services.app.adjudication import Applied, ParticipantEvents
+from services.app.adjudication import ParticipantEvents
 from services.app.intake import validate
 from services.privacy import pseudonymise
 from services.simulator.import_file import import_rows
@@ -395,4 +395,6 @@ def test_the_same_enrollment_applied_again_changes_nothing(
         "bpjs.enrollment.ParticipantEnrolled", event, posted.state, no_sponsors, at(2), AT
     )
     # The same event id again (a re-run import): recognised as sent before, applied as nothing.
-    assert again == Applied("ParticipantEnrolled", replayed=True)
+    assert (again.state, again.decisions, again.replayed) == (None, (), True)
+    assert again.row is not None and posted.row is not None
+    assert again.row == posted.row  # the same row again, at the state's position: a no-op upsert

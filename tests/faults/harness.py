@@ -202,6 +202,7 @@ class Publisher(threading.Thread):
         self.positions: list[tuple[int, int] | None] = [None] * len(messages)
         self.error: BaseException | None = None
         self.done = threading.Event()
+        self.hurry = threading.Event()  # set: publish the rest at once
 
     def run(self) -> None:
         producer = KafkaProducer(
@@ -217,8 +218,8 @@ class Publisher(threading.Thread):
             started = time.monotonic()
             for i, m in enumerate(self.messages):
                 due = started + i / self.rate
-                if (wait := due - time.monotonic()) > 0:
-                    time.sleep(wait)
+                while not self.hurry.is_set() and (wait := due - time.monotonic()) > 0:
+                    self.hurry.wait(min(wait, 0.2))
                 futures.append(producer.send(self.prefix + m.topic, key=m.key, value=m.value))
                 self.sent = i + 1
             producer.flush(timeout=300)

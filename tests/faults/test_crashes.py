@@ -22,15 +22,19 @@ def test_sigkill_x10(run: Run, baseline: dict[str, Any]) -> None:
     """SIGKILL the only worker at ten random moments, restarting it each time."""
     run.add_worker()
     run.payments.start()
-    run.publish(scenario_messages(), rate=60)
+    # Slow enough that the stream is still arriving at every kill (each restart must show
+    # progress to be timed); the rest is published at once after the tenth.
+    publisher = run.publish(scenario_messages(), rate=25)
     run.wait_published(0.05)
     for i, pause in enumerate(random_moments("sigkill", 10, 0.5, 4.0)):
         time.sleep(pause)
+        assert not publisher.done.is_set(), f"the stream ended before kill {i + 1}: lower the rate"
         run.stop_worker(0, signal.SIGKILL)
         before = run.positions()
         started = run.restart_worker(0).started_at
         seen = run.wait_progress(before)
         run.recovered(f"restart {i + 1}", seen, started)
+    publisher.hurry.set()
     run.wait_quiescent()
     assert_passed(run, baseline)
 

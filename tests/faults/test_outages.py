@@ -114,6 +114,10 @@ def test_outbox_relay_killed_between_publish_and_mark(run: Run, baseline: dict[s
         assert time.monotonic() < deadline, "the relay published nothing under the lock"
         time.sleep(0.2)
     run.stop_worker(0, signal.SIGKILL)
+    # Published but never marked: the relay read `lock.checked` pending rows, but it may have
+    # sent only some of them before it was killed (it publishes in batches).
+    unmarked = len(run.read_topic(T.PAYMENT_INSTRUCTIONS.name)) - marked
+    assert 0 < unmarked <= lock.checked, (unmarked, lock.checked)
     lock.release.set()
     lock.join(10)
     started = run.restart_worker(0).started_at
@@ -130,5 +134,5 @@ def test_outbox_relay_killed_between_publish_and_mark(run: Run, baseline: dict[s
     republished = len(run.read_topic(T.PAYMENT_INSTRUCTIONS.name)) - run.db.value(
         "SELECT count(*) FROM payment_outbox"
     )
-    assert republished >= lock.checked, "the instructions caught under the lock were not resent"
-    assert run.payments.duplicates >= lock.checked, "the payment side saw no redelivery"
+    assert republished >= unmarked, "the instructions caught under the lock were not resent"
+    assert run.payments.duplicates >= unmarked, "the payment side saw no redelivery"

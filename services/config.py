@@ -53,6 +53,9 @@ class Settings:
     batch_linger_s: float = 0.02  # seconds a small batch waits for more events
     outbox_interval_s: float = 0.2
     db_pool_size: int = 4
+    # Participant states kept in each worker's cache (of those of its assigned partitions); a
+    # state not held is read from PostgreSQL, one query per batch for all the missing ones.
+    state_cache_size: int = 200_000
     # Static group membership (KIP-345): a restarted worker with the same id takes its partitions
     # back at once, without waiting for a rebalance; give each worker process its own stable id.
     instance_id: str | None = None
@@ -85,6 +88,7 @@ ENV_VARS: Final[Mapping[str, str]] = {
     "batch_linger_s": "BATCH_LINGER_SECONDS",
     "outbox_interval_s": "OUTBOX_INTERVAL_SECONDS",
     "db_pool_size": "DB_POOL_SIZE",
+    "state_cache_size": "STATE_CACHE_SIZE",
     "instance_id": "WORKER_INSTANCE_ID",
     "session_timeout_s": "SESSION_TIMEOUT_SECONDS",
     "rules_overrides_file": "RULES_OVERRIDES_FILE",

@@ -28,3 +28,8 @@ class InvalidEvent(ServiceError):
 class KeyMismatch(InvalidEvent):
     """A message whose Kafka key is not the one its topic's ordering rests on (null, not UTF-8,
     or not the record's own KPJ / sponsor id): one field, `key`, shown only by its shape."""
+
+
+class Fenced(ServiceError):
+    """A batch's positions were already recorded by another consumer (its partitions moved to
+    another worker while this one was applying it): the transaction is rolled back."""

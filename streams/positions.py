@@ -1,9 +1,10 @@
 """Our own record of what each agent has durably processed, so no message is ever skipped.
 
-faust-streaming can drop a fetched message during a rebalance and still move on (and, without
-`faust_fixes`, commit past it). We do not rely on its bookkeeping for correctness: every agent
-records, after a batch's effects are durable, the last offset it processed per partition in
-PostgreSQL (`processed_offsets`, the tracking-table pattern). Each event is then checked against
+faust-streaming can drop a fetched message during a rebalance and still move on, and its
+committed offsets can step over it. We do not rely on its bookkeeping for correctness: every
+agent records the last offset it processed per partition in PostgreSQL (`processed_offsets`),
+in the same transaction as the batch's effects (streams/delivery.py), and Kafka's committed
+offsets are only advisory. Each event is then checked against
 the offset we expect next on its partition:
 
 - lower: already processed and durable (a redelivery after a rebalance): acknowledged, skipped;
@@ -65,8 +66,10 @@ class Positions:
         store: PositionStore,
         app: Any,
         consumed: Callable[[str, int], None] = lambda topic, n: None,
+        topic: str | None = None,
     ) -> None:
         self.name = consumer_name
+        self.topic = topic  # the agent's topic (full name), for `assigned`
         self.store = store
         self.app = app
         self.consumed = consumed  # called once per batch: (topic, events consumed)
@@ -90,6 +93,36 @@ class Positions:
                 earliest = await self.app.consumer.earliest_offsets(tp)
                 self.next[tp] = int(earliest.get(tp, 0) or 0)
         return self.next[tp]
+
+    def admit_known(self, event: Any) -> bool | None:
+        """`admit` without an await for the usual case (the next offset of a partition already
+        known); None when the slow path must decide."""
+        m = event.message
+        tp = m.tp
+        expected = self.next.get(tp)
+        if expected is None or m.offset != expected:
+            return None
+        self.next[tp] = expected + 1
+        self.seen_at[tp] = time.monotonic()
+        return True
+
+    def forget(self, topic: str, partition: int) -> None:
+        """Read this partition's position from PostgreSQL again before taking anything more of
+        it (its batch was fenced: another worker recorded it)."""
+        for tp in [tp for tp in self.next if tp.topic == topic and tp.partition == partition]:
+            self.next.pop(tp, None)
+        self._recorded.pop(topic, None)
+
+    async def assigned(self, tps: Any) -> None:
+        """On assignment: start each of our partitions at the position PostgreSQL records (Kafka's
+        committed offsets are only advisory: they may be behind, or past a dropped message)."""
+        mine = [tp for tp in tps if tp.topic == self.topic]
+        self.next.clear()
+        self._recorded.clear()
+        for tp in sorted(mine):
+            expected = await self.expected(tp)
+            await self.app.consumer.seek(tp, expected)
+            self.seen_at[tp] = self.sought_at[tp] = time.monotonic()
 
     async def admit(self, event: Any) -> bool:
         """Whether to take `event` into the batch (otherwise it is acknowledged and skipped)."""

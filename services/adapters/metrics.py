@@ -94,6 +94,22 @@ class Metrics:
             ["writer", "kind"],
             registry=registry,
         )
+        self.fenced = Counter(
+            "claims_batches_fenced_total",
+            "Batches rolled back because another worker had already recorded their positions.",
+            ["consumer"],
+            registry=registry,
+        )
+        self.state_cache_entries = Gauge(
+            "claims_state_cache_entries",
+            "Participant states held in the worker's cache (bounded by STATE_CACHE_SIZE).",
+            registry=registry,
+        )
+        self.state_loads = Counter(
+            "claims_state_loads_total",
+            "Participant states read from PostgreSQL because the cache did not hold them.",
+            registry=registry,
+        )
         # NaN while PostgreSQL cannot be read (an unlabelled gauge cannot be withdrawn): a stale
         # 0 would read as "nothing pending".
         self.outbox_backlog = Gauge(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -14,19 +15,22 @@ import asyncpg
 
 from services.app.records import (
     BatchMarkerRow,
+    Checkpoint,
     DeadLetterRow,
     DecisionRow,
     LegacyDeadLetter,
+    OutboxEvent,
     OutboxItem,
     ParticipantRow,
     PaymentOutcome,
     PaymentResultRow,
+    PendingEvent,
     Position,
     SettlementRow,
     SponsorFundingRow,
     StoredDeadLetter,
 )
-from services.errors import StoreError, TransientError
+from services.errors import Fenced, StoreError, TransientError
 from services.sealing import Sealed
 
 log = logging.getLogger(__name__)
@@ -121,8 +125,8 @@ class PostgresStore:
             "drop_all",
             self._pool.execute(
                 "DROP TABLE IF EXISTS processed_offsets, dead_letters, payment_results,"
-                " payment_outbox, settlements, claims, enrollment_batches, sponsor_fundings,"
-                " participants, schema_migrations CASCADE"
+                " event_outbox, payment_outbox, settlements, claims, enrollment_batches,"
+                " sponsor_fundings, participants, schema_migrations CASCADE"
             ),
         )
 
@@ -191,36 +195,35 @@ class PostgresStore:
             # reasons travel as one text per row ('{a,b}') and are cast back to text[] here:
             # unnest cannot take an array of arrays of different lengths.
             new = await conn.fetch(
-                "INSERT INTO claims (claim_id, kpj, participant_ref, program, event_date,"
-                " submitted_at, outcome, reasons, total, payable_by, rule_set_version, decision,"
-                " decided_at, assessment_inputs)"
-                " SELECT c1, c2, c3, c4, c5, c6, c7, c8::text[], c9, c10, c11, c12, c13, c14"
-                " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[],"
-                " $6::timestamptz[], $7::text[], $8::text[], $9::bigint[], $10::text[],"
-                " $11::text[], $12::jsonb[], $13::timestamptz[], $14::jsonb[])"
-                " AS t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14)"
-                " ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id",
-                *_columns(rows, _decision_record, 14),
+                _INSERT_DECISIONS + " RETURNING claim_id", *_columns(rows, _decision_record, 14)
             )
             return len(new)
 
-    async def settle(self, consumer: str, rows: Sequence[SettlementRow]) -> list[str]:
+    async def settle(
+        self, consumer: str, rows: Sequence[SettlementRow], checkpoint: Checkpoint | None = None
+    ) -> list[str]:
         """Settle a batch in one transaction: settlement, outbox instruction and positions.
 
         A claim already settled is skipped (unique claim_id), so however often a claim is
         delivered it settles once and gets one payment instruction. Returns the claim ids
         settled now.
         """
-        if not rows:
+        if not rows and checkpoint is None:
             return []
-        return await _guard("settle", self._settle(consumer, rows))
+        return await _guard("settle", self._settle(consumer, rows, checkpoint))
 
-    async def _settle(self, consumer: str, rows: Sequence[SettlementRow]) -> list[str]:
+    async def _settle(
+        self, consumer: str, rows: Sequence[SettlementRow], checkpoint: Checkpoint | None
+    ) -> list[str]:
         # A decision delivered twice can land twice in one batch: one row per claim, or the
         # second copy's instruction would collide with the first's inside this transaction.
         positions = [r.position for r in rows]
         rows = list({r.claim_id: r for r in reversed(rows)}.values())[::-1]
         async with self._tx() as conn:
+            if checkpoint is not None:
+                await _advance(conn, checkpoint)
+            if not rows:
+                return []
             settled = await conn.fetch(
                 "INSERT INTO settlements (claim_id, program, amount, payable_by, rule_set_version,"
                 " decision, complete_on, due_date) SELECT * FROM unnest($1::text[], $2::text[],"
@@ -240,7 +243,8 @@ class PostgresStore:
                         for r in fresh
                     ],
                 )
-            await _record_positions(conn, consumer, positions)
+            if checkpoint is None:
+                await _record_positions(conn, consumer, positions)
             return [r.claim_id for r in fresh]
 
     async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]:
@@ -265,6 +269,145 @@ class PostgresStore:
                     conn,
                     consumer,
                     [Position(t, p, o) for (t, p), o in positions.items()],
+                ),
+            )
+
+    # -- worker v2: state, batch transactions and the event outbox --------------------------------
+
+    async def load_participants(self, kpjs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The committed state of these participants (those never enrolled are left out)."""
+        if not kpjs:
+            return {}
+        rows = await _guard(
+            "load_participants",
+            self._pool.fetch(
+                "SELECT kpj, coverage::text AS state FROM participants WHERE kpj = ANY($1::text[])",
+                list(kpjs),
+            ),
+        )
+        return {r["kpj"]: json.loads(r["state"]) for r in rows}
+
+    async def sponsor_fundings(self, sponsor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Funded periods per sponsor, as the adjudicator reads them: {"fundings": [[start, end,
+        programs, cohort], ...]} sorted, one entry per (cohort, period start)."""
+        if not sponsor_ids:
+            return {}
+        rows = await _guard(
+            "sponsor_fundings",
+            self._pool.fetch(
+                "SELECT sponsor_id, period_start, period_end, programs, cohort_id"
+                " FROM sponsor_fundings WHERE sponsor_id = ANY($1::text[])",
+                list(sponsor_ids),
+            ),
+        )
+        out: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            out.setdefault(r["sponsor_id"], {"fundings": []})["fundings"].append(
+                [
+                    r["period_start"].isoformat(),
+                    r["period_end"].isoformat(),
+                    list(r["programs"]),
+                    r["cohort_id"],
+                ]
+            )
+        for found in out.values():
+            found["fundings"].sort()
+        return out
+
+    async def commit_participants(
+        self,
+        checkpoint: Checkpoint,
+        rows: Sequence[ParticipantRow],
+        decisions: Sequence[DecisionRow],
+        outbox: Sequence[OutboxEvent],
+    ) -> list[PendingEvent]:
+        """One participant-events batch in one transaction: the state upserts, the decided
+        claims, the records to publish and the consumed positions (fenced). Returns the outbox
+        rows written, for the worker to publish straight away."""
+        return await _guard(
+            "commit_participants", self._commit_participants(checkpoint, rows, decisions, outbox)
+        )
+
+    async def _commit_participants(
+        self,
+        checkpoint: Checkpoint,
+        rows: Sequence[ParticipantRow],
+        decisions: Sequence[DecisionRow],
+        outbox: Sequence[OutboxEvent],
+    ) -> list[PendingEvent]:
+        async with self._tx() as conn:
+            await _advance(conn, checkpoint)
+            if rows:
+                await conn.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS participants_in"
+                    " (LIKE participants INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                )
+                await conn.copy_records_to_table(
+                    "participants_in",
+                    columns=_PARTICIPANT_COLUMNS,
+                    records=[_participant_record(r) for r in _latest_per_kpj(rows)],
+                )
+                await conn.execute(_UPSERT_PARTICIPANTS)
+            if decisions:
+                await conn.execute(_INSERT_DECISIONS, *_columns(decisions, _decision_record, 14))
+            return await _insert_outbox(conn, outbox)
+
+    async def commit_sponsors(
+        self,
+        checkpoint: Checkpoint,
+        fundings: Sequence[SponsorFundingRow],
+        markers: Sequence[BatchMarkerRow],
+    ) -> None:
+        """A sponsor-events batch: funded periods, batch markers and positions, in one go."""
+        await _guard("commit_sponsors", self._commit_sponsors(checkpoint, fundings, markers))
+
+    async def _commit_sponsors(
+        self,
+        checkpoint: Checkpoint,
+        fundings: Sequence[SponsorFundingRow],
+        markers: Sequence[BatchMarkerRow],
+    ) -> None:
+        async with self._tx() as conn:
+            await _advance(conn, checkpoint)
+            if fundings:
+                await conn.executemany(_INSERT_FUNDING, [_funding_record(r) for r in fundings])
+            if markers:
+                await conn.executemany(
+                    "INSERT INTO enrollment_batches (batch_id, sponsor_id, expected_count)"
+                    " VALUES ($1,$2,$3) ON CONFLICT (batch_id) DO NOTHING",
+                    [(m.batch_id, m.sponsor_id, m.expected_count) for m in markers],
+                )
+
+    async def advance(self, checkpoint: Checkpoint) -> None:
+        """Commit positions alone (a batch whose every event was dead-lettered)."""
+        await _guard("advance", self._advance_alone(checkpoint))
+
+    async def _advance_alone(self, checkpoint: Checkpoint) -> None:
+        async with self._tx() as conn:
+            await _advance(conn, checkpoint)
+
+    async def events_pending(self, limit: int, older_than_s: float) -> list[PendingEvent]:
+        """Outbox records a worker committed but did not publish (it died first), oldest first."""
+        rows = await _guard(
+            "events_pending",
+            self._pool.fetch(
+                "SELECT id, topics, key, payload FROM event_outbox"
+                " WHERE created_at < now() - make_interval(secs => $2) ORDER BY id LIMIT $1",
+                limit,
+                older_than_s,
+            ),
+        )
+        return [
+            PendingEvent(r["id"], tuple(r["topics"]), r["key"], bytes(r["payload"])) for r in rows
+        ]
+
+    async def events_published(self, ids: Sequence[int]) -> None:
+        """The broker has these outbox records: they are done."""
+        if ids:
+            await _guard(
+                "events_published",
+                self._pool.execute(
+                    "DELETE FROM event_outbox WHERE id = ANY($1::bigint[])", list(ids)
                 ),
             )
 
@@ -310,18 +453,28 @@ class PostgresStore:
     # -- payments ---------------------------------------------------------------------------------
 
     async def apply_payment_results(
-        self, rows: Sequence[PaymentResultRow], interest: InterestFn
+        self,
+        rows: Sequence[PaymentResultRow],
+        interest: InterestFn,
+        checkpoint: Checkpoint | None = None,
     ) -> list[PaymentOutcome]:
         """Mark settlements paid or failed, once per result event, with statutory late interest."""
-        if not rows:
+        if not rows and checkpoint is None:
             return []
-        return await _guard("apply_payment_results", self._apply_payments(rows, interest))
+        return await _guard(
+            "apply_payment_results", self._apply_payments(rows, interest, checkpoint)
+        )
 
     async def _apply_payments(
-        self, rows: Sequence[PaymentResultRow], interest: InterestFn
+        self,
+        rows: Sequence[PaymentResultRow],
+        interest: InterestFn,
+        checkpoint: Checkpoint | None,
     ) -> list[PaymentOutcome]:
         outcomes: list[PaymentOutcome] = []
         async with self._tx() as conn:
+            if checkpoint is not None:
+                await _advance(conn, checkpoint)
             for r in rows:
                 fresh = await conn.fetchval(
                     "INSERT INTO payment_results (event_id, instruction_id, claim_id, status,"
@@ -362,12 +515,21 @@ class PostgresStore:
 
     # -- dead letters ----------------------------------------------------------------------------
 
-    async def record_dead_letters(self, rows: Sequence[DeadLetterRow]) -> None:
+    async def record_dead_letters(
+        self, rows: Sequence[DeadLetterRow], checkpoint: Checkpoint | None = None
+    ) -> None:
         """Insert sealed dead letters once per (topic, keyed digest of the value)."""
-        if rows:
-            await _guard(
-                "record_dead_letters",
-                self._pool.executemany(
+        if rows or checkpoint is not None:
+            await _guard("record_dead_letters", self._record_dead_letters(rows, checkpoint))
+
+    async def _record_dead_letters(
+        self, rows: Sequence[DeadLetterRow], checkpoint: Checkpoint | None
+    ) -> None:
+        async with self._tx() as conn:
+            if checkpoint is not None:
+                await _advance(conn, checkpoint)
+            if rows:
+                await conn.executemany(
                     'INSERT INTO dead_letters (topic, partition, "offset", key, value, error_class,'
                     " error_message, first_seen_at, consumer, sealed, key_id, value_digest,"
                     " value_size, value_schema)"
@@ -390,8 +552,7 @@ class PostgresStore:
                         )
                         for d in rows
                     ],
-                ),
-            )
+                )
 
     async def dead_letters(
         self, *, topic: str | None = None, limit: int = 100, after_id: int = 0
@@ -502,6 +663,111 @@ class PostgresStore:
     async def _fetch_readonly(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         async with self._pool.acquire() as conn, conn.transaction(readonly=True):
             return [dict(r) for r in await conn.fetch(sql, *args)]
+
+
+# reasons travel as one text per row ('{a,b}') and are cast back to text[] here: unnest cannot
+# take an array of arrays of different lengths.
+_INSERT_DECISIONS = (
+    "INSERT INTO claims (claim_id, kpj, participant_ref, program, event_date,"
+    " submitted_at, outcome, reasons, total, payable_by, rule_set_version, decision,"
+    " decided_at, assessment_inputs)"
+    " SELECT c1, c2, c3, c4, c5, c6, c7, c8::text[], c9, c10, c11, c12, c13, c14"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[],"
+    " $6::timestamptz[], $7::text[], $8::text[], $9::bigint[], $10::text[],"
+    " $11::text[], $12::jsonb[], $13::timestamptz[], $14::jsonb[])"
+    " AS t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14)"
+    " ON CONFLICT (claim_id) DO NOTHING"
+)
+
+_INSERT_FUNDING = (
+    "INSERT INTO sponsor_fundings (sponsor_id, cohort_id, sponsor_name, sponsor_kind,"
+    " period_start, period_end, budget, programs, participant_count, event_id)"
+    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING"
+)
+
+
+def _funding_record(r: SponsorFundingRow) -> tuple[Any, ...]:
+    return (
+        r.sponsor_id,
+        r.cohort_id,
+        r.sponsor_name,
+        r.sponsor_kind,
+        r.period_start,
+        r.period_end,
+        r.budget,
+        list(r.programs),
+        r.participant_count,
+        r.event_id,
+    )
+
+
+async def _advance(conn: asyncpg.Connection, checkpoint: Checkpoint) -> None:
+    """Record a batch's consumed positions inside its transaction, fenced.
+
+    The rows of the batch's partitions are locked first; if any already records an offset of
+    this batch, another consumer applied it (the partition moved while this worker worked):
+    Fenced, and the whole transaction rolls back. A partition seen for the first time is
+    inserted; if another consumer inserted it meanwhile, the insert turns into an update
+    (xmax <> 0) and that is fenced too.
+    """
+    marks = checkpoint.marks
+    if not marks:
+        return
+    topics = [m.topic for m in marks]
+    partitions = [m.partition for m in marks]
+    held = await conn.fetch(
+        'SELECT topic, partition, "offset" FROM processed_offsets WHERE consumer = $1'
+        " AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))"
+        " ORDER BY topic, partition FOR UPDATE",
+        checkpoint.consumer,
+        topics,
+        partitions,
+    )
+    recorded = {(r["topic"], r["partition"]): r["offset"] for r in held}
+    for m in marks:
+        done = recorded.get((m.topic, m.partition))
+        if done is not None and done >= m.first:
+            raise Fenced(
+                f"{checkpoint.consumer}: {m.topic}[{m.partition}] already recorded at {done},"
+                f" this batch starts at {m.first}: another worker applied it"
+            )
+    written = await conn.fetch(
+        'INSERT INTO processed_offsets (consumer, topic, partition, "offset")'
+        " SELECT $1, t, p, o FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, o)"
+        ' ON CONFLICT (consumer, topic, partition) DO UPDATE SET "offset" ='
+        ' GREATEST(processed_offsets."offset", EXCLUDED."offset"), updated_at = now()'
+        " RETURNING topic, partition, (xmax = 0) AS inserted",
+        checkpoint.consumer,
+        topics,
+        partitions,
+        [m.last for m in marks],
+    )
+    for r in written:
+        if (r["topic"], r["partition"]) not in recorded and not r["inserted"]:
+            raise Fenced(
+                f"{checkpoint.consumer}: {r['topic']}[{r['partition']}] was first recorded by"
+                " another worker while this batch was applied"
+            )
+
+
+async def _insert_outbox(
+    conn: asyncpg.Connection, outbox: Sequence[OutboxEvent]
+) -> list[PendingEvent]:
+    if not outbox:
+        return []
+    ids = await conn.fetch(
+        "INSERT INTO event_outbox (topics, key, payload)"
+        " SELECT string_to_array(t, ','), k, p FROM unnest($1::text[], $2::text[], $3::bytea[])"
+        " WITH ORDINALITY AS u(t, k, p, n) ORDER BY n RETURNING id",
+        [",".join(e.topics) for e in outbox],
+        [e.key for e in outbox],
+        [e.payload for e in outbox],
+    )
+    # INSERT ... SELECT ... ORDER BY assigns the serial ids in that order, and RETURNING gives
+    # them back in insertion order.
+    return [
+        PendingEvent(r["id"], e.topics, e.key, e.payload) for r, e in zip(ids, outbox, strict=True)
+    ]
 
 
 async def _record_positions(

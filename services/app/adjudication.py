@@ -414,10 +414,9 @@ def to_claim(r: Mapping[str, Any]) -> Claim:
 def resync_row(kpj: str, state: ps.State | None, pos: Position) -> ParticipantRow | None:
     """The participant's row as the state already holds it, for an event delivered again.
 
-    The table's changelog can be durable before PostgreSQL's row is (a worker killed between
-    the two): the redelivered event then finds its effect in the state, and without this the
-    row would stay behind it. Written at the state's own position, so the guarded upsert
-    changes nothing when the row is already there."""
+    Written at the state's own position, so the guarded upsert changes nothing when the row is
+    already there (it always is since PostgreSQL owns the state; kept for states rebuilt by a
+    replay from offset 0)."""
     if state is None or state.get("pos") is None:
         return None
     partition, offset = state["pos"]
@@ -425,11 +424,9 @@ def resync_row(kpj: str, state: ps.State | None, pos: Position) -> ParticipantRo
 
 
 def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> ParticipantRow:
-    """The pseudonymised snapshot persisted to PostgreSQL (claims' stored payloads left out)."""
-    snapshot = {k: v for k, v in state.items() if k not in ("claims", "pos")}
-    snapshot["claims"] = {
-        cid: {k: v for k, v in c.items() if k != "decision"} for cid, c in state["claims"].items()
-    }
+    """The participant's row in PostgreSQL, which owns the state: `coverage_json` is the whole
+    pseudonymised state the adjudicator works from (no NIK, only its keyed hash), the other
+    columns what queries and reports filter on."""
     ended = state.get("ended")
     return ParticipantRow(
         kpj=kpj,
@@ -445,7 +442,7 @@ def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> Partic
         jkk_risk_class=state.get("risk_class"),
         ended_on=None if ended is None else date.fromisoformat(ended[0]),
         end_reason=None if ended is None else ended[1],
-        coverage_json=json.dumps(snapshot, separators=(",", ":")),
+        coverage_json=json.dumps(state, separators=(",", ":")),
         position=pos,
     )
 

@@ -1,7 +1,7 @@
 """A participant's state as the adjudicator holds it: JSON-shaped, changed only by pure transitions.
 
-The state lives in a Faust table (changelog-backed) keyed by KPJ number; it never holds a clear NIK,
-only its keyed hash. Each transition records the position it applied, so a replayed message (offset
+The state lives in PostgreSQL (participants.coverage) keyed by KPJ number; it never holds a clear
+NIK, only its keyed hash. Each transition records the position it applied, so a replayed message (offset
 at or below `pos`) is recognised and changes nothing.
 """
 
@@ -109,8 +109,8 @@ def contribution_posted(state: State, event: Mapping[str, Any], pos: Position) -
     """Append one posted contribution to the participant's ledger string.
 
     The ledger is one string of records "period:wage_base:JHT=a/JKK=b:paid_date:payer:id|" rather
-    than nested JSON: every change rewrites the whole state to the changelog, and a long string
-    serialises and recovers far faster than hundreds of small objects. A second posting for the
+    than nested JSON: every change rewrites the whole state, and a long string serialises and
+    loads far faster than hundreds of small objects. A second posting for the
     same month (a correction or top-up) adds to it; the same posting delivered twice (same
     event_id) is applied once.
     """

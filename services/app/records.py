@@ -167,3 +167,42 @@ class OutboxItem:
     instruction_id: str
     claim_id: str
     payload: bytes
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How far one partition gets in a batch: offsets `first`..`last` were consumed in it."""
+
+    topic: str
+    partition: int
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The consumed positions one transaction commits with its effects, and the fence they
+    carry: the transaction fails (Fenced) when another consumer already recorded any offset of
+    this batch, so a batch is applied once however many workers believe they own it."""
+
+    consumer: str
+    marks: tuple[Mark, ...]
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    """A record to publish after its transaction commits: the same bytes to each topic."""
+
+    topics: tuple[str, ...]
+    key: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An outbox row waiting to be published (its id deletes it once the broker has it)."""
+
+    id: int
+    topics: tuple[str, ...]
+    key: str
+    payload: bytes

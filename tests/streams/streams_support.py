@@ -16,16 +16,19 @@ import faust
 
 from services.app.records import (
     BatchMarkerRow,
+    Checkpoint,
     DeadLetterRow,
     DecisionRow,
+    OutboxEvent,
     OutboxItem,
     ParticipantRow,
     PaymentOutcome,
     PaymentResultRow,
+    PendingEvent,
     SettlementRow,
     SponsorFundingRow,
 )
-from services.errors import StoreError
+from services.errors import Fenced, StoreError
 from streams.app import Pipeline
 from streams.codec import AvroCodec
 
@@ -45,10 +48,11 @@ def fixture(codec: AvroCodec, name: str, /, **overrides: Any) -> dict[str, Any]:
 
 @dataclass
 class MemoryStore:
-    """The PostgresStore methods the agents and the outbox relay call, held in lists.
+    """The PostgresStore methods the agents and the outbox relays call, held in lists.
 
     `fail` maps a method name to errors raised on its next calls (one per call), to drive the
-    pipeline's error policy.
+    pipeline's error policy. A transaction checks everything before it changes anything, so a
+    failed one leaves the store as it was (as PostgreSQL's rollback would).
     """
 
     participants: list[ParticipantRow] = field(default_factory=list)
@@ -81,26 +85,100 @@ class MemoryStore:
             key = (consumer, topic, partition)
             self.positions[key] = max(self.positions.get(key, -1), offset)
 
-    async def save_participants(self, rows: Sequence[ParticipantRow]) -> None:
-        self._maybe_fail("save_participants")
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[int, PendingEvent] = field(default_factory=dict)
+    event_ids: int = 0
+    commits: int = 0
+
+    racing: Callable[[], None] | None = None  # runs as a transaction starts (another worker)
+
+    def _fence(self, cp: Checkpoint | None) -> None:
+        if self.racing is not None:
+            self.racing()
+        if cp is None:
+            return
+        for m in cp.marks:
+            done = self.positions.get((cp.consumer, m.topic, m.partition))
+            if done is not None and done >= m.first:
+                raise Fenced(f"{m.topic}[{m.partition}] already at {done}")
+
+    def _advance(self, cp: Checkpoint | None) -> None:
+        if cp is None:
+            return
+        for m in cp.marks:
+            key = (cp.consumer, m.topic, m.partition)
+            self.positions[key] = max(self.positions.get(key, -1), m.last)
+        self.commits += 1
+
+    async def load_participants(self, kpjs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self._maybe_fail("load_participants")
+        return {k: json.loads(json.dumps(self.states[k])) for k in kpjs if k in self.states}
+
+    async def sponsor_fundings(self, sponsor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for f in self.fundings:
+            if f.sponsor_id in sponsor_ids:
+                out.setdefault(f.sponsor_id, {"fundings": []})["fundings"].append(
+                    [f.period_start.isoformat(), f.period_end.isoformat(), list(f.programs),
+                     f.cohort_id]
+                )  # fmt: skip
+        return out
+
+    async def commit_participants(
+        self,
+        checkpoint: Checkpoint,
+        rows: Sequence[ParticipantRow],
+        decisions: Sequence[DecisionRow],
+        outbox: Sequence[OutboxEvent],
+    ) -> list[PendingEvent]:
+        self._maybe_fail("commit_participants")
+        self._fence(checkpoint)
+        if any(r.claim_id == "POISON" for r in decisions):
+            raise StoreError("commit_participants: value too long for column")
+        self._advance(checkpoint)
         self.participants.extend(rows)
+        for r in rows:
+            self.states[r.kpj] = json.loads(r.coverage_json)
+        known = {d.claim_id for d in self.decisions}
+        self.decisions.extend(d for d in decisions if d.claim_id not in known)
+        pending = []
+        for e in outbox:
+            self.event_ids += 1
+            pending.append(PendingEvent(self.event_ids, e.topics, e.key, e.payload))
+            self.events[self.event_ids] = pending[-1]
+        return pending
 
-    async def save_sponsor_funding(self, row: SponsorFundingRow) -> None:
-        self._maybe_fail("save_sponsor_funding")
-        self.fundings.append(row)
+    async def commit_sponsors(
+        self,
+        checkpoint: Checkpoint,
+        fundings: Sequence[SponsorFundingRow],
+        markers: Sequence[BatchMarkerRow],
+    ) -> None:
+        self._maybe_fail("commit_sponsors")
+        self._fence(checkpoint)
+        self._advance(checkpoint)
+        self.fundings.extend(fundings)
+        self.batches.extend(markers)
 
-    async def save_batch_marker(self, row: BatchMarkerRow) -> None:
-        self.batches.append(row)
+    async def advance(self, checkpoint: Checkpoint) -> None:
+        self._fence(checkpoint)
+        self._advance(checkpoint)
 
-    async def record_decisions(self, rows: Sequence[DecisionRow]) -> int:
-        self._maybe_fail("record_decisions")
-        if any(r.claim_id == "POISON" for r in rows):
-            raise StoreError("record_decisions: value too long for column")
-        self.decisions.extend(rows)
-        return len(rows)
+    async def events_pending(self, limit: int, older_than_s: float) -> list[PendingEvent]:
+        return list(self.events.values())[:limit]
 
-    async def settle(self, consumer: str, rows: Sequence[SettlementRow]) -> list[str]:
+    async def events_published(self, ids: Sequence[int]) -> None:
+        for i in ids:
+            self.events.pop(i, None)
+
+    async def settle(
+        self, consumer: str, rows: Sequence[SettlementRow], checkpoint: Checkpoint | None = None
+    ) -> list[str]:
         self._maybe_fail("settle")
+        self._fence(checkpoint)
+        if any(r.claim_id == "POISON" for r in rows):
+            raise StoreError("settle: value too long for column")
+        self._advance(checkpoint)
         self.settle_calls.append(consumer)
         fresh = [r.claim_id for r in rows if r.claim_id not in self.settlements]
         for r in rows:
@@ -115,7 +193,10 @@ class MemoryStore:
         self,
         rows: Sequence[PaymentResultRow],
         interest: Callable[[str, int, date, date], tuple[int, int]],
+        checkpoint: Checkpoint | None = None,
     ) -> list[PaymentOutcome]:
+        self._fence(checkpoint)
+        self._advance(checkpoint)
         self.payments.extend(rows)
         outcomes = []
         for r in rows:
@@ -130,7 +211,12 @@ class MemoryStore:
             outcomes.append(PaymentOutcome(r.claim_id, s.program, r.status, days, amount))
         return outcomes
 
-    async def record_dead_letters(self, rows: Sequence[DeadLetterRow]) -> None:
+    async def record_dead_letters(
+        self, rows: Sequence[DeadLetterRow], checkpoint: Checkpoint | None = None
+    ) -> None:
+        self._maybe_fail("record_dead_letters")
+        self._fence(checkpoint)
+        self._advance(checkpoint)
         self.dead_letters.extend(rows)
 
     async def outbox_pending(self, limit: int) -> list[OutboxItem]:

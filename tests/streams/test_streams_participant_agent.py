@@ -9,6 +9,7 @@ import pytest
 from streams_support import Worker, eventually, fixture
 
 from services.app.records import Position
+from services.errors import StoreError
 from services.privacy import pseudonymise
 from services.sealing import DEMO_PRIVATE_KEY, Opener
 from streams.codec import AvroCodec
@@ -43,12 +44,12 @@ def postings(codec: AvroCodec) -> list[dict[str, Any]]:
     ]
 
 
-async def test_an_enrolment_is_kept_in_the_table_and_saved_pseudonymised(worker: Worker) -> None:
+async def test_an_enrolment_is_committed_as_the_participants_state_pseudonymised(worker: Worker) -> None:
     codec, agent = worker.pipe.codec, worker.app.agents["participant-events"]
     async with agent.test_context() as a:
         await a.put(codec.encode(ENROLLED, fixture(codec, ENROLLED)), key=KPJ.encode())
         await eventually(lambda: bool(worker.store.participants))
-    state = worker.app.tables["participants"][KPJ]
+    state = worker.store.states[KPJ]
     assert state["ref"] == pseudonymise(NIK, worker.pipe.settings.nik_hash_key.value)
     (row,) = worker.store.participants
     assert (row.kpj, row.position.topic, row.position.offset) == (
@@ -81,7 +82,7 @@ async def test_an_approved_claim_goes_to_the_decisions_and_its_programs_topic(
     record = codec.decode(decided.value).record
     assert (record["outcome"], record["total"] > 0) == ("APPROVED", True)
     assert worker.store.participants[-1].position.offset == len(events) - 1
-    claims = worker.app.tables["participants"][KPJ]["claims"]
+    claims = worker.store.states[KPJ]["claims"]
     assert set(claims) == {"KLM-JKK-2025-000123"}
 
 
@@ -97,7 +98,7 @@ async def test_a_claim_for_an_unknown_kpj_is_published_as_rejected_not_enrolled(
     record = codec.decode(decided.value).record
     assert (record["outcome"], record["reasons"]) == ("REJECTED", ["not_enrolled"])
     assert worker.store.participants == []
-    assert worker.app.tables["participants"].get(KPJ) is None
+    assert worker.store.states.get(KPJ) is None
 
 
 @pytest.mark.parametrize(
@@ -197,6 +198,47 @@ async def test_an_enrolment_with_another_nik_for_a_known_kpj_never_takes_it_over
     letter = codec.decode(worker.producer.to(DEAD_LETTERS)[0].value).record
     assert letter["error_class"] == "IdentityConflict"
     assert other not in letter["error_message"] and NIK not in letter["error_message"]
-    state = worker.app.tables["participants"][KPJ]
+    state = worker.store.states[KPJ]
     assert state["ref"] == pseudonymise(NIK, worker.pipe.settings.nik_hash_key.value)
     assert [r.position.offset for r in worker.store.participants] == [0]
+
+
+async def test_a_claim_batch_commits_state_decision_outbox_and_positions_in_one_transaction(
+    worker: Worker,
+) -> None:
+    codec = worker.pipe.codec
+    events = [(ENROLLED, fixture(codec, ENROLLED))]
+    events += [(POSTED, p) for p in postings(codec)]
+    events += [(CLAIM, recovered_jkk(codec))]
+    async with worker.app.agents["participant-events"].test_context() as a:
+        for name, record in events[:-1]:
+            await a.put(codec.encode(name, record), key=KPJ.encode(), wait=False)
+        await a.put(codec.encode(CLAIM, events[-1][1]), key=KPJ.encode())
+        await eventually(lambda: bool(worker.producer.to(DECISIONS)))
+    store = worker.store
+    assert store.commits == 1  # the whole batch: one transaction
+    assert [d.claim_id for d in store.decisions] == ["KLM-JKK-2025-000123"]
+    assert store.positions[("participant-events", "bpjs.participant-events.v1", 0)] == 6
+    assert set(store.states[KPJ]["claims"]) == {"KLM-JKK-2025-000123"}
+    assert store.events == {}  # published after the commit, then deleted from the outbox
+
+
+async def test_the_cache_never_serves_state_from_a_transaction_that_did_not_commit(
+    worker: Worker,
+) -> None:
+    codec = worker.pipe.codec
+    first, second = postings(codec)[:2]
+    async with worker.app.agents["participant-events"].test_context() as a:
+        await a.put(codec.encode(ENROLLED, fixture(codec, ENROLLED)), key=KPJ.encode())
+        await eventually(lambda: KPJ in worker.store.states)
+        # The transaction of the batch with the first posting is refused.
+        worker.store.fail["commit_participants"] = [StoreError("refused")]
+        await a.put(codec.encode(POSTED, first), key=KPJ.encode())
+        await eventually(lambda: bool(worker.producer.to(DEAD_LETTERS)))
+        await a.put(codec.encode(POSTED, second), key=KPJ.encode())
+        await eventually(lambda: len(worker.store.participants) == 2)
+    ledger = worker.store.states[KPJ]["contributions"]
+    assert second["period"] in str(ledger) and first["period"] not in str(ledger)
+    letter = codec.decode(worker.producer.to(DEAD_LETTERS)[0].value).record
+    assert (letter["error_class"], letter["offset"]) == ("StoreError", 1)
+    assert worker.store.positions[("participant-events", "bpjs.participant-events.v1", 0)] == 2

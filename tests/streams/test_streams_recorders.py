@@ -1,4 +1,4 @@
-"""Sponsor, decision, settlement, payment-result and dead-letter agents, and the outbox relay."""
+"""Sponsor, settlement, payment-result and dead-letter agents, and the outbox relay."""
 
 from __future__ import annotations
 
@@ -36,9 +36,12 @@ async def test_a_funded_cohort_fills_the_sponsor_table_and_is_saved(worker: Work
         await a.put(codec.encode(FUNDED, fixture(codec, FUNDED)), key=b"PEMPROV-DKI")
         await a.put(codec.encode(BATCH, fixture(codec, BATCH)), key=b"PEMPROV-DKI")
         await eventually(lambda: bool(worker.store.batches))
-    assert worker.app.tables["sponsors"]["PEMPROV-DKI"] == {
-        "fundings": [["2025-01-01", "2025-12-31", ["JKK", "JKM"], "DKI-2025-BPU-RENTAN"]]
+    assert await worker.store.sponsor_fundings(["PEMPROV-DKI"]) == {
+        "PEMPROV-DKI": {
+            "fundings": [["2025-01-01", "2025-12-31", ["JKK", "JKM"], "DKI-2025-BPU-RENTAN"]]
+        }
     }
+    assert worker.store.commits == 1  # one transaction for the batch, positions included
     assert [f.cohort_id for f in worker.store.fundings] == ["DKI-2025-BPU-RENTAN"]
     assert [b.batch_id for b in worker.store.batches] == ["DKI-2025-01-BPU-0007"]
 
@@ -51,16 +54,7 @@ async def test_an_invalid_sponsor_event_is_dead_lettered(worker: Worker) -> None
         await eventually(lambda: bool(worker.producer.sent))
     (parked,) = worker.producer.sent
     assert codec.decode(parked.value).record["error_class"] == "InvalidEvent"
-    assert worker.app.tables["sponsors"].get("PEMPROV-DKI") is None
-
-
-async def test_decisions_are_recorded(worker: Worker) -> None:
-    codec = worker.pipe.codec
-    async with worker.app.agents["decision-recorder"].test_context() as a:
-        await a.put(codec.encode(DECIDED, fixture(codec, DECIDED)), key=b"KLM-JKK-2025-000123")
-        await eventually(lambda: bool(worker.store.decisions))
-    (row,) = worker.store.decisions
-    assert (row.claim_id, row.outcome, row.total) == ("KLM-JKK-2025-000123", "APPROVED", 16250000)
+    assert worker.store.fundings == []
 
 
 async def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_is_written(
@@ -69,13 +63,15 @@ async def test_a_row_the_database_refuses_is_dead_lettered_and_the_rest_is_writt
     codec = worker.pipe.codec
     poison = fixture(codec, DECIDED, claim_id="POISON")
     good = fixture(codec, DECIDED)
-    async with worker.app.agents["decision-recorder"].test_context() as a:
+    async with worker.app.agents["settlement-jkk"].test_context() as a:
         await a.put(codec.encode(DECIDED, poison), key=b"POISON", wait=False)
         await a.put(codec.encode(DECIDED, good), key=b"KLM-JKK-2025-000123")
-        await eventually(lambda: bool(worker.store.decisions) and bool(worker.producer.sent))
-    assert [r.claim_id for r in worker.store.decisions] == ["KLM-JKK-2025-000123"]
+        await eventually(lambda: bool(worker.store.settlements) and bool(worker.producer.sent))
+    assert list(worker.store.settlements) == ["KLM-JKK-2025-000123"]
     (parked,) = worker.producer.sent
     assert codec.decode(parked.value).record["error_class"] == "StoreError"
+    # Both positions are recorded: the poison's with its dead letter, the other with its row.
+    assert worker.store.positions[("settlement-jkk", "bpjs.claims.approved.jkk.v1", 0)] == 1
     assert worker.fatal == []
 
 
@@ -83,12 +79,34 @@ async def test_a_transient_database_error_is_retried_until_the_write_succeeds(
     worker: Worker,
 ) -> None:
     codec = worker.pipe.codec
-    worker.store.fail["record_decisions"] = [TransientError("connection lost")]
-    async with worker.app.agents["decision-recorder"].test_context() as a:
+    worker.store.fail["settle"] = [TransientError("connection lost")]
+    async with worker.app.agents["settlement-jkk"].test_context() as a:
         await a.put(codec.encode(DECIDED, fixture(codec, DECIDED)), key=b"KLM-JKK-2025-000123")
-        await eventually(lambda: bool(worker.store.decisions))
+        await eventually(lambda: bool(worker.store.settlements))
     assert worker.producer.sent == []
-    assert worker.store.fail["record_decisions"] == []
+    assert worker.store.fail["settle"] == []
+
+
+async def test_a_batch_another_worker_recorded_meanwhile_is_rolled_back_not_applied_twice(
+    worker: Worker,
+) -> None:
+    codec = worker.pipe.codec
+    where = ("settlement-jkk", "bpjs.claims.approved.jkk.v1", 0)
+
+    def another_worker_records_offset_0() -> None:
+        worker.store.positions[where] = 0
+
+    def fenced() -> float | None:
+        return worker.pipe.metrics.registry.get_sample_value(
+            "claims_batches_fenced_total", {"consumer": "settlement-jkk"}
+        )
+
+    worker.store.racing = another_worker_records_offset_0
+    async with worker.app.agents["settlement-jkk"].test_context() as a:
+        await a.put(codec.encode(DECIDED, fixture(codec, DECIDED)), key=b"KLM-JKK-2025-000123")
+        await eventually(lambda: fenced() == 1)
+    assert worker.store.settlements == {} and worker.store.commits == 0
+    assert worker.fatal == []
 
 
 async def test_an_approved_decision_settles_once_with_its_payment_instruction(
@@ -154,14 +172,14 @@ async def test_a_failure_outside_the_error_policy_stops_the_worker_unacknowledge
     worker: Worker,
 ) -> None:
     codec = worker.pipe.codec
-    worker.store.fail["record_decisions"] = [RuntimeError("driver bug")]
-    agent = worker.app.agents["decision-recorder"]
+    worker.store.fail["settle"] = [RuntimeError("driver bug")]
+    agent = worker.app.agents["settlement-jkk"]
     async with agent.test_context() as a:
         decided = fixture(codec, DECIDED)
         await a.put(codec.encode(DECIDED, decided), key=decided["claim_id"].encode())
         await eventually(lambda: bool(worker.fatal))  # a real worker exits here (os._exit)
     (where, error), *_ = worker.fatal
-    assert where == "decision-recorder" and isinstance(error, RuntimeError)
+    assert where == "settlement-jkk" and isinstance(error, RuntimeError)
 
 
 # -- the outbox relay ---------------------------------------------------------------------------
@@ -209,7 +227,7 @@ async def test_a_sponsor_event_not_keyed_by_its_sponsor_id_is_dead_lettered(
     letter = codec.decode(parked.value).record
     assert letter["error_class"] == "KeyMismatch"
     assert "sponsor events must be keyed by their sponsor_id" in letter["error_message"]
-    assert worker.app.tables["sponsors"].get("PEMPROV-DKI") is None
+    assert worker.store.fundings == []
 
 
 async def test_an_employer_batch_without_a_sponsor_may_be_keyed_by_its_npp(

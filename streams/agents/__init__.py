@@ -1,0 +1,1 @@
+"""The worker's agents, one module each; every one runs through streams/delivery.py."""

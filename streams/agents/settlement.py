@@ -1,0 +1,47 @@
+"""settlement-<program>: one agent per program settles its approved claims once each, and
+writes the payment instruction to the payment outbox, in one transaction with its positions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from services.adapters.postgres import PostgresStore
+from services.app import settlement
+from services.app.records import Checkpoint, SettlementRow
+from streams.delivery import Ev, Plan, position
+from streams.pipeline import Pipeline
+
+
+class Settlement:
+    def __init__(self, pipe: Pipeline, program: str) -> None:
+        self.pipe = pipe
+        self.program = program
+        self.consumer = f"settlement-{program.lower()}"
+
+    def to_row(self, record: dict[str, Any], event: Ev) -> SettlementRow:
+        pipe = self.pipe
+        return settlement.settlement_row(
+            record, position(event), pipe.codec.encode, pipe.rules, datetime.now(UTC)
+        )
+
+    async def prepare(self, store: PostgresStore, events: Sequence[Ev]) -> Plan:
+        decoded, dead = self.pipe.decode_rows(events, self.to_row)
+        rows = [row for _, row in decoded]
+
+        async def commit(store: PostgresStore, cp: Checkpoint) -> list[str]:
+            return await store.settle(self.consumer, rows, cp)
+
+        async def committed(fresh: list[str]) -> None:
+            m, program = self.pipe.metrics, self.program
+            settled = set(fresh)
+            now = datetime.now(UTC)
+            for event, row in decoded:
+                if row.claim_id in settled:
+                    m.settled.labels(program).inc()
+                    m.settled_amount.labels(program).inc(row.amount)
+                sent = datetime.fromtimestamp(event.message.timestamp, UTC)
+                m.settlement_latency.labels(program).observe(max((now - sent).total_seconds(), 0))
+
+        return Plan(commit, dead, committed)

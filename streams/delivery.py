@@ -1,0 +1,212 @@
+"""The one delivery mechanism every agent shares: batches, positions, one transaction each.
+
+An agent is a `Handler`: it turns a batch of consumed events into a `Plan` (what to write, what
+to dead-letter, what to do once committed), with no effect outside the process. `Delivery` runs
+it the same way for every agent:
+
+1. take what the consumer has fetched as one batch (`batches`), skipping what PostgreSQL says
+   was already processed and seeking back over anything the consumer skipped (`Positions`);
+2. prepare the plan (reads from PostgreSQL retried through outages);
+3. send the batch's dead letters and wait for the broker's acks;
+4. commit the plan in one PostgreSQL transaction together with the batch's consumed positions
+   (`Checkpoint`), retried through outages. The positions are fenced: if another worker already
+   recorded any offset of this batch, the transaction rolls back (`Fenced`) and this worker
+   forgets what it thought it knew about those partitions;
+5. only then apply the plan's after-commit steps (caches, publishing the outbox, metrics) and
+   acknowledge the batch to Faust.
+
+Kafka's committed offsets are advisory: on assignment each agent starts from its positions in
+PostgreSQL ("offsets stored outside Kafka"). A crash before the commit loses nothing (the batch
+is consumed again); a crash after it changes nothing (the positions say it is done).
+
+A batch the database refuses (a permanent error, e.g. a row breaking a constraint) is applied
+again event by event, each in its own transaction, and only the events that still fail are
+dead-lettered: one poison row never drops or blocks the rest of its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+
+from faust.streams import Stream
+from faust.types import EventT, StreamT
+
+from services.app.records import Checkpoint, Mark, Position
+from services.errors import Fenced, StoreError, TransientError
+from streams.positions import Positions
+
+if TYPE_CHECKING:
+    from services.adapters.postgres import PostgresStore
+    from streams.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+Ev = EventT[Any]  # faust's events are generic in their value; ours carry raw bytes
+R = TypeVar("R")
+
+
+def position(event: Ev) -> Position:
+    m = event.message
+    return Position(m.topic, m.partition, m.offset)
+
+
+def checkpoint(consumer: str, events: Sequence[Ev]) -> Checkpoint:
+    """The positions a batch moves: per partition, its first and last offset."""
+    spans: dict[tuple[str, int], list[int]] = {}
+    for e in events:
+        m = e.message
+        span = spans.get((m.topic, m.partition))
+        if span is None:
+            spans[(m.topic, m.partition)] = [m.offset, m.offset]
+        else:
+            span[0], span[1] = min(span[0], m.offset), max(span[1], m.offset)
+    return Checkpoint(
+        consumer, tuple(Mark(t, p, first, last) for (t, p), (first, last) in sorted(spans.items()))
+    )
+
+
+@dataclass
+class Plan:
+    """What one batch does. `commit` runs inside the retry loop, so it must only write."""
+
+    commit: Callable[[PostgresStore, Checkpoint], Awaitable[Any]]
+    dead: list[tuple[Ev, BaseException]] = field(default_factory=list)
+    committed: Callable[[Any], Awaitable[None]] | None = None  # gets what `commit` returned
+    failed: Callable[[], None] | None = None  # the transaction did not commit
+
+
+class Handler(Protocol):
+    consumer: str
+
+    async def prepare(self, store: PostgresStore, events: Sequence[Ev]) -> Plan: ...
+
+
+async def retrying(what: str, pipe: Pipeline, call: Callable[[], Awaitable[R]]) -> R:
+    """Retry through transient database errors (capped backoff, forever): the batch is not
+    acknowledged meanwhile, so nothing is lost and consumer lag shows the stall."""
+    delay = 0.1
+    while True:
+        started = time.perf_counter()
+        try:
+            result = await call()
+        except TransientError as e:
+            pipe.metrics.db_errors.labels(what, "transient").inc()
+            pipe.outages.warning(what, "%s: transient database error, retrying: %s", what, e)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        pipe.outages.recovered(what)
+        pipe.metrics.db_latency.labels(what).observe(time.perf_counter() - started)
+        return result
+
+
+class Delivery:
+    """Runs one agent's handler over its stream (see the module docstring)."""
+
+    def __init__(self, pipe: Pipeline, handler: Handler, topic: str) -> None:
+        self.pipe = pipe
+        self.handler = handler
+        self.consumer = handler.consumer
+        self.topic = topic  # full (prefixed) name
+
+    async def run(self, stream: StreamT[Any]) -> None:
+        store = await self.pipe.resources.store()
+        tracked = self.pipe.track(self.consumer, store, self.topic)
+        size, linger = self.pipe.settings.batch_size, self.pipe.settings.batch_linger_s
+        s = cast(Stream[Any], stream)
+        async for events in batches(stream, size, linger, tracked):
+            try:
+                await self.process(store, tracked, events)
+            except Exception as e:  # outside the per-event policy: never ack the batch
+                self.pipe.fatal(self.consumer, e)
+            for done in events:
+                await s.ack(done)
+
+    async def process(self, store: PostgresStore, tracked: Positions, events: list[Ev]) -> None:
+        pipe, consumer = self.pipe, self.consumer
+        plan = await retrying(consumer, pipe, lambda: self.handler.prepare(store, events))
+        if plan.dead:
+            sent = [await pipe.dead_letter(event, error, consumer) for event, error in plan.dead]
+            await asyncio.gather(*sent)
+        cp = checkpoint(consumer, events)
+        try:
+            result = await retrying(consumer, pipe, lambda: plan.commit(store, cp))
+        except Fenced as e:
+            if plan.failed is not None:
+                plan.failed()
+            self._fenced(tracked, cp, e)
+            return
+        except StoreError as e:
+            pipe.metrics.db_errors.labels(consumer, "permanent").inc()
+            if plan.failed is not None:
+                plan.failed()
+            if not getattr(self.handler, "refused_to_dead_letters", True):
+                raise  # the dead-letter recorder: a dead letter of a dead letter could loop
+            if len(events) > 1:
+                log.warning("%s: batch of %d refused, applying it event by event: %s",
+                            consumer, len(events), e)  # fmt: skip
+                for event in events:
+                    await self.process(store, tracked, [event])
+                return
+            await (await pipe.dead_letter(events[0], e, consumer))
+            try:
+                await retrying(consumer, pipe, lambda: store.advance(cp))
+            except Fenced as fenced:
+                self._fenced(tracked, cp, fenced)
+            return
+        pipe.metrics.batch_size.labels(consumer).observe(len(events))
+        if plan.committed is not None:
+            await plan.committed(result)
+
+    def _fenced(self, tracked: Positions, cp: Checkpoint, error: Fenced) -> None:
+        """Another worker applied (some of) this batch: forget these partitions' positions, so
+        they are read again from PostgreSQL before anything else of them is taken."""
+        log.warning("%s: batch not applied: %s", self.consumer, error)
+        self.pipe.metrics.fenced.labels(self.consumer).inc()
+        for mark in cp.marks:
+            tracked.forget(mark.topic, mark.partition)
+
+
+async def batches(
+    stream: StreamT[Any], size: int, linger: float, positions: Positions
+) -> AsyncIterator[list[Ev]]:
+    """Batches of what the consumer has already fetched (at most `size` events), in offset order
+    per partition; the caller acknowledges them once their transaction has committed.
+
+    A batch closes when it is full, or when no further message is waiting even after `linger`
+    seconds: the consumer feeds the stream one message at a time on the same event loop, so
+    without the linger a busy stream would still see an empty queue after almost every event and
+    pay a database commit per event. (Faust's take_events acknowledges its batch in a `finally`,
+    so a failed batch would count as done.) `positions` skips what was already processed and
+    seeks back over anything the consumer skipped (see streams/positions.py).
+    """
+    s = cast(Stream[Any], stream)
+    s.enable_acks = False  # acks are ours: after the batch's transaction has committed
+    waiting = cast(Any, s.channel).queue  # the queue the consumer fills for this stream
+    debug = bool(os.environ.get("DEBUG_BATCHES"))
+    batch: list[Ev] = []
+    seen = 0  # events consumed since the last batch, skipped redeliveries included
+    async for event in s.events():
+        seen += 1
+        admitted = positions.admit_known(event)
+        if admitted is None:
+            admitted = await positions.admit(event)
+        if admitted:
+            batch.append(event)
+        else:
+            await s.ack(event)
+        if batch and len(batch) < size and waiting.empty():
+            await asyncio.sleep(linger)  # lets the consumer fill the queue
+        if batch and (len(batch) >= size or waiting.empty()):
+            positions.consumed(batch[0].message.topic, seen)
+            if debug:
+                log.warning("batch %s n=%d q=%d", batch[0].message.topic, len(batch),
+                            waiting.qsize())  # fmt: skip
+            seen = 0
+            yield batch
+            batch = []

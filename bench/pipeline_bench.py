@@ -28,7 +28,6 @@ CLAIMS_AT_SCALE_1 = 34_685 + 474 + 239 + 54  # JHT + JKK + JKM + JP in jakarta-2
 PARTICIPANTS = T.PARTICIPANT_EVENTS.name
 CLAIM_TOPICS = [
     PARTICIPANTS,
-    T.CLAIM_DECISIONS.name,
     *(T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")),
 ]
 CODEC = AvroCodec.from_directory(harness.ROOT / "schemas")

@@ -35,7 +35,7 @@ from streams.codec import AvroCodec
 from streams.payments import PaymentSimulator
 from streams.report import print_summary
 
-INPUT_TOPICS = [t.name for t in T.TOPICS if t.name != T.PAYMENT_INSTRUCTIONS.name]
+INPUT_TOPICS = [t.name for t in T.CONSUMED]
 
 
 @dataclass

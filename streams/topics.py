@@ -91,7 +91,7 @@ SPONSOR_EVENTS = TopicSpec(
     consumers=(CLAIMS_SERVICE,),
     doc=(
         "Sponsor funding of cohorts and the end-of-batch markers of bulk enrollments. Low volume; "
-        "read by every instance as a global table."
+        "stored in PostgreSQL, where every instance reads the fundings."
     ),
     retention_ms=30 * DAY_MS,
 )
@@ -101,8 +101,12 @@ CLAIM_DECISIONS = TopicSpec(
     key_description="Claim id (UTF-8), as assigned at intake.",
     value_schemas=(CLAIM_DECIDED,),
     producers=(CLAIMS_SERVICE,),
-    consumers=(CLAIMS_SERVICE, "case-management", "audit"),
-    doc="Every claim decision, approved and rejected, with its provenance (checks, formulas).",
+    consumers=("case-management", "audit"),
+    doc=(
+        "Every claim decision, approved and rejected, with its provenance (checks, formulas). "
+        "Published from the event outbox after the decision committed in PostgreSQL (at least "
+        "once; consumers deduplicate on claim_id)."
+    ),
     retention_ms=30 * DAY_MS,
 )
 
@@ -172,6 +176,11 @@ TOPICS: tuple[TopicSpec, ...] = (
     PAYMENT_INSTRUCTIONS,
     PAYMENT_RESULTS,
     DEAD_LETTERS,
+)
+
+# What the worker's agents consume (the claims service or one of its settlement agents).
+CONSUMED: tuple[TopicSpec, ...] = tuple(
+    t for t in TOPICS if any(c.split(".")[0] == CLAIMS_SERVICE for c in t.consumers)
 )
 
 APPROVED_BY_PROGRAM: Mapping[str, TopicSpec] = MappingProxyType(

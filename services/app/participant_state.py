@@ -1,8 +1,8 @@
 """A participant's state as the adjudicator holds it: JSON-shaped, changed only by pure transitions.
 
 The state lives in PostgreSQL (participants.coverage) keyed by KPJ number; it never holds a clear
-NIK, only its keyed hash. Each transition records the position it applied, so a replayed message (offset
-at or below `pos`) is recognised and changes nothing.
+NIK, only its keyed hash. Each transition records the position it applied, so a replayed message
+(offset at or below `pos`) is recognised and changes nothing.
 """
 
 from __future__ import annotations

@@ -714,7 +714,6 @@ def _consumed_all(env: Env) -> bool:
         behind = 0
         for name in (
             "bpjs.participant-events.v1",
-            "bpjs.claim-decisions.v1",
             "bpjs.claims.approved.jkk.v1",
             "bpjs.dead-letters.v1",
         ):

@@ -77,7 +77,6 @@ SPONSORS = T.SPONSOR_EVENTS.name
 CONSUMERS: dict[str, str] = {
     "participant-events": PARTICIPANTS,
     "sponsor-events": SPONSORS,
-    "decision-recorder": T.CLAIM_DECISIONS.name,
     **{f"settlement-{p.lower()}": T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")},
     "payment-results": T.PAYMENT_RESULTS.name,
     "dead-letter-recorder": T.DEAD_LETTERS.name,

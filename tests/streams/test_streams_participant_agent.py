@@ -44,7 +44,7 @@ def postings(codec: AvroCodec) -> list[dict[str, Any]]:
     ]
 
 
-async def test_an_enrolment_is_committed_as_the_participants_state_pseudonymised(worker: Worker) -> None:
+async def test_an_enrolment_is_committed_as_the_state_pseudonymised(worker: Worker) -> None:
     codec, agent = worker.pipe.codec, worker.app.agents["participant-events"]
     async with agent.test_context() as a:
         await a.put(codec.encode(ENROLLED, fixture(codec, ENROLLED)), key=KPJ.encode())

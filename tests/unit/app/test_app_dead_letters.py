@@ -63,4 +63,3 @@ async def test_a_clear_row_whose_message_is_already_sealed_is_dropped() -> None:
     store.digests.add((here.topic, SEALER.seal(None, b"same bytes", here).value_digest))
     assert await reseal_legacy(store, SEALER, codec().writer_name) == (0, 1)
     assert store.deleted == [7]
-

@@ -417,7 +417,10 @@ def snapshot(env: Env) -> dict[str, Any]:
             "SELECT claim_id, idempotency_key, payload FROM payment_outbox ORDER BY claim_id"
         ),
         "participants": env.query(
-            "SELECT kpj, participant_ref, category, coverage FROM participants ORDER BY kpj"
+            # The state's own source position ("pos") is bookkeeping too: a replayed
+            # contribution moves it, and changes nothing else.
+            "SELECT kpj, participant_ref, category, coverage - 'pos' AS coverage"
+            " FROM participants ORDER BY kpj"
         ),
         "dead": env.query(
             "SELECT topic, error_class, error_message, key, value, sealed, key_id, value_digest,"

@@ -98,7 +98,7 @@ async def test_rows_stored_in_clear_are_sealed_after_0003_and_hold_no_nik(
     await insert_clear(schema_url, None, b"not avro " + NIK, Position(WHERE.topic, 0, 5))
     store = await PostgresStore.connect(schema_url, size=1)
     try:
-        assert await store.migrate() == ["0003_sealed_dead_letters.sql"]
+        assert (await store.migrate())[0] == "0003_sealed_dead_letters.sql"
         assert NIK in await raw_dump(store)  # still clear until resealed
         assert await reseal_legacy(store, SEALER, codec.writer_name) == (2, 0)
         assert NIK not in await raw_dump(store)

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.app import contribution_ledger as ledger
 from services.app import participant_state as ps
 from services.app.assessment_inputs import encode_inputs
 from services.app.records import BatchMarkerRow, ParticipantRow, Position, SponsorFundingRow
@@ -27,7 +28,6 @@ from services.rules import (
     Approved,
     Category,
     Child,
-    ContributionMonth,
     Coverage,
     DisabilityItem,
     EndReason,
@@ -41,7 +41,6 @@ from services.rules import (
     PensionKind,
     PriorClaim,
     Program,
-    ProgramAmount,
     ProgramPeriod,
     RuleSet,
     SchoolLevel,
@@ -136,7 +135,7 @@ class ParticipantEvents:
         if kind == "ParticipantEnrolled":
             new = ps.enrolled(record, ref, pos)
             if state is not None:  # re-enrolment keeps history and decided claims
-                new = {**new, "contributions": state["contributions"], "claims": state["claims"]}
+                new = {**new, **ps.history(state)}
             new = ps.noting(new, record, before=state)
         elif state is None:
             raise UnknownParticipant(f"{kind} for kpj={record['kpj']}, which was never enrolled")
@@ -299,17 +298,8 @@ def to_coverage(state: Mapping[str, Any], sponsors: SponsorLookup) -> Coverage:
         for p, spans in state["programs"].items()
         for s, e in spans
     )
-    contributions = tuple(
-        ContributionMonth(
-            date.fromisoformat(period + "-01"),
-            wage_base,
-            tuple(ProgramAmount(program(p), a) for p, a in sorted(amounts.items())),
-            date.fromisoformat(paid_on),
-        )
-        for period, (wage_base, amounts, paid_on) in sorted(
-            ps.ledger_months(state["contributions"]).items()
-        )
-    )
+    # Kept per month and in period order as contributions arrive: read, not re-aggregated.
+    contributions = ledger.contribution_months(ledger.ledger_of(state)[0])
     ended = state.get("ended")
     return Coverage(
         category=Category(state["category"]),

@@ -208,7 +208,7 @@ def test_the_participant_row_leaves_out_stored_decisions_and_the_position(
         "approved",
         "paid",
     }
-    assert snapshot["contributions"] == covered["contributions"]
+    assert snapshot["ledger"] == covered["ledger"]
     assert NIK not in row.coverage_json
     assert "decision" in state["claims"]["KLM-JKK-2025-000123"]  # the state itself is untouched
 

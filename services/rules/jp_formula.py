@@ -49,11 +49,13 @@ def average_indexed_wage(coverage: Coverage, until: date, rules: RuleSet) -> Fra
     }
     if not months:
         return Fraction(0)
+    # Capped wages added up per year, then revalued once per year: the same exact sum as
+    # revaluing each month, without an index factor (a loop over years) for every month.
+    capped: dict[int, int] = {}
+    for m, wage in months.items():
+        capped[m.year] = capped.get(m.year, 0) + min(wage, wage_cap(m, rules))
     total = sum(
-        (
-            min(wage, wage_cap(m, rules)) * index_factor(m.year, until.year, rules)
-            for m, wage in months.items()
-        ),
+        (wages * index_factor(year, until.year, rules) for year, wages in capped.items()),
         Fraction(0),
     )
     return total / len(months)
@@ -71,10 +73,11 @@ def monthly_pension(
 
 def lump_sum(coverage: Coverage, until: date, valuation: date, rules: RuleSet) -> int:
     """Accumulated JP contributions plus returns (Pasal 16), credited like JHT (rate U)."""
+    last = month_start(until)
     flows = [
-        Flow(month_start(c.period), c.amount_for(Program.JP))
+        Flow(month_start(c.period), amount)
         for c in coverage.contributions
-        if c.amount_for(Program.JP) > 0 and month_start(c.period) <= month_start(until)
+        if (amount := c.amount_for(Program.JP)) > 0 and month_start(c.period) <= last
     ]
     lines = credit(
         flows, valuation, lambda year: rules.rate("jp.lump_sum.development_rate", date(year, 1, 1))

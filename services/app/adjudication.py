@@ -263,7 +263,7 @@ class ParticipantEvents:
 
 
 def encode_stored(decision: Mapping[str, Any]) -> str:
-    return base64.b64encode(json.dumps(decision, default=_json_default).encode()).decode()
+    return base64.b64encode(_STORED.encode(decision).encode()).decode()
 
 
 def decode_stored(stored: Mapping[str, Any]) -> dict[str, Any]:
@@ -279,6 +279,13 @@ def _json_default(value: object) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+# Built once: json.dumps with any option builds a new encoder for every call.
+_STORED = json.JSONEncoder(default=_json_default)
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+_LEDGER_TEXT = (ledger.LEDGER, ledger.TAGS)
+_NOT_IN_SNAPSHOT = frozenset({"claims", "pos", *_LEDGER_TEXT})
 
 
 # -- translation from events and state to the rules' values --------------------------------------
@@ -416,10 +423,15 @@ def resync_row(kpj: str, state: ps.State | None, pos: Position) -> ParticipantRo
 
 def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> ParticipantRow:
     """The pseudonymised snapshot persisted to PostgreSQL (claims' stored payloads left out)."""
-    snapshot = {k: v for k, v in state.items() if k not in ("claims", "pos")}
+    snapshot = {k: v for k, v in state.items() if k not in _NOT_IN_SNAPSHOT}
     snapshot["claims"] = {
         cid: {k: v for k, v in c.items() if k != "decision"} for cid, c in state["claims"].items()
     }
+    # The ledger's two strings are most of the snapshot and need no escaping: written as they are.
+    text = _COMPACT.encode(snapshot)
+    for key in _LEDGER_TEXT:
+        if key in state:
+            text = f"{text[:-1]},{_COMPACT.encode(key)}:{ledger.json_string(state[key])}}}"
     ended = state.get("ended")
     return ParticipantRow(
         kpj=kpj,
@@ -435,7 +447,7 @@ def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> Partic
         jkk_risk_class=state.get("risk_class"),
         ended_on=None if ended is None else date.fromisoformat(ended[0]),
         end_reason=None if ended is None else ended[1],
-        coverage_json=json.dumps(snapshot, separators=(",", ":")),
+        coverage_json=text,
         position=pos,
     )
 

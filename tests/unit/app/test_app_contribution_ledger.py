@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import pytest
 from app_events import CLAIM, ENROLLED, NOW, Sponsors, at, claim, fixture, posting
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.app import contribution_ledger as ledger
 from services.app import participant_state as ps
-from services.app.adjudication import ParticipantEvents, to_coverage
+from services.app.adjudication import ParticipantEvents, participant_row, to_coverage
 from services.app.records import Position
 from services.rules import ContributionMonth, Program, ProgramAmount
 
@@ -187,3 +189,28 @@ def test_a_re_enrolment_of_a_state_stored_before_keeps_its_contributions(
     then = handler.apply(ENROLLED, again, as_stored_before(covered), sponsors, at(6), NOW)
     now = handler.apply(ENROLLED, again, covered, sponsors, at(6), NOW)
     assert then.state == now.state and then.row == now.row
+
+
+def test_the_participant_row_holds_the_whole_state_but_positions_and_stored_decisions(
+    handler: ParticipantEvents, covered: ps.State, sponsors: Sponsors
+) -> None:
+    state = handler.apply(CLAIM, claim(), covered, sponsors, at(6), NOW).state
+    assert state is not None
+    row = participant_row("24012345678", state, at(6))
+    snapshot = {k: v for k, v in state.items() if k != "pos"}
+    snapshot["claims"] = {
+        cid: {k: v for k, v in c.items() if k != "decision"} for cid, c in state["claims"].items()
+    }
+    assert json.loads(row.coverage_json) == snapshot
+
+
+@pytest.mark.parametrize(
+    ("period", "amounts"),
+    [('2025-0"', {"JKK": 1}), ("2025-02\n", {"JKK": 1}), ("2025-02", {'JKK"': 1})],
+)
+def test_a_posting_that_intake_would_have_refused_never_reaches_the_ledger(
+    period: str, amounts: dict[str, int]
+) -> None:
+    event = {**posting("2025-02", "e1", amounts), "period": period}
+    with pytest.raises(ValueError, match="ledger"):
+        ps.contribution_posted(enrolled(), event, at(1))

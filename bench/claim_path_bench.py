@@ -189,6 +189,11 @@ def build(handler: ParticipantEvents, events: Events) -> dict[str, Any]:
         "JP": events.claim(
             "JP", date(2025, 7, 1), date(2025, 7, 10), "JpClaimDetail", {"kind": "OLD_AGE"}
         ),
+        # Disability while covered: a monthly pension on the average indexed wage (the old-age
+        # claim above, below 180 months, is a lump sum).
+        "JP disability": events.claim(
+            "JP", date(2025, 3, 3), date(2025, 4, 7), "JpClaimDetail", {"kind": "DISABILITY"}
+        ),
     }
     return {
         "state": state,

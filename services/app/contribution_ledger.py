@@ -2,15 +2,16 @@
 
     "2025-01:5000000:JHT=285000/JKK=12000/JKM=15000/JP=150000:2025-02-10|2025-02:..."
 
-Each month's postings are added up as they arrive (wage base of the latest posting, amounts summed
-per program in program order, latest payment date), and the months are kept in period order: a
-claim reads the ledger straight into the rules' ContributionMonth values, with no aggregation and
-no sort. The tags of the postings applied (`event_tag`) are a second string, "tag|tag|...", so the
-same posting delivered twice counts once.
+Each month's postings are added up as they arrive (the wage base of the posting applied last,
+amounts summed per program in program order, the latest payment date), and the months are kept in
+period order: a claim reads the ledger straight into the rules' ContributionMonth values, with no
+aggregation and no sort. The tags of the postings applied (`event_tag`) are a second string,
+"tag|tag|...", so the same posting delivered twice counts once.
 
 Two strings rather than nested JSON: every change writes the whole state to the table's changelog
-and to the participant's row, and two long strings serialise several times faster than a dict
-of lists per month (bench/claim_path_bench.py measures both).
+and to the participant's row. For ten years of months, measured on the dev machine, Faust's json
+codec dumps the state in ~20 µs and loads it in ~9 µs this way, against ~116 µs and ~86 µs with a
+[wage_base, {program: amount}, paid_on] list per month and a list of tags.
 
 States written before this layout hold one string under "contributions" with a record per
 posting, "period:wage_base:JHT=a/JKK=b:paid_date:payer:tag|"; `ledger_of` reads them (and the

@@ -428,10 +428,9 @@ def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> Partic
         cid: {k: v for k, v in c.items() if k != "decision"} for cid, c in state["claims"].items()
     }
     # The ledger's two strings are most of the snapshot and need no escaping: written as they are.
-    text = _COMPACT.encode(snapshot)
-    for key in _LEDGER_TEXT:
-        if key in state:
-            text = f"{text[:-1]},{_COMPACT.encode(key)}:{ledger.json_string(state[key])}}}"
+    ledger_text = "".join(
+        f',"{key}":{ledger.json_string(state[key])}' for key in _LEDGER_TEXT if key in state
+    )
     ended = state.get("ended")
     return ParticipantRow(
         kpj=kpj,
@@ -447,7 +446,7 @@ def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> Partic
         jkk_risk_class=state.get("risk_class"),
         ended_on=None if ended is None else date.fromisoformat(ended[0]),
         end_reason=None if ended is None else ended[1],
-        coverage_json=text,
+        coverage_json=f"{_COMPACT.encode(snapshot)[:-1]}{ledger_text}}}",
         position=pos,
     )
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.app import contribution_ledger as ledger
 from services.app import participant_state as ps
 from services.app.assessment_inputs import encode_inputs
 from services.app.records import BatchMarkerRow, ParticipantRow, Position, SponsorFundingRow
@@ -27,7 +28,6 @@ from services.rules import (
     Approved,
     Category,
     Child,
-    ContributionMonth,
     Coverage,
     DisabilityItem,
     EndReason,
@@ -41,7 +41,6 @@ from services.rules import (
     PensionKind,
     PriorClaim,
     Program,
-    ProgramAmount,
     ProgramPeriod,
     RuleSet,
     SchoolLevel,
@@ -136,7 +135,7 @@ class ParticipantEvents:
         if kind == "ParticipantEnrolled":
             new = ps.enrolled(record, ref, pos)
             if state is not None:  # re-enrolment keeps history and decided claims
-                new = {**new, "contributions": state["contributions"], "claims": state["claims"]}
+                new = {**new, **ps.history(state)}
             new = ps.noting(new, record, before=state)
         elif state is None:
             raise UnknownParticipant(f"{kind} for kpj={record['kpj']}, which was never enrolled")
@@ -264,7 +263,7 @@ class ParticipantEvents:
 
 
 def encode_stored(decision: Mapping[str, Any]) -> str:
-    return base64.b64encode(json.dumps(decision, default=_json_default).encode()).decode()
+    return base64.b64encode(_STORED.encode(decision).encode()).decode()
 
 
 def decode_stored(stored: Mapping[str, Any]) -> dict[str, Any]:
@@ -280,6 +279,12 @@ def _json_default(value: object) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+# Built once: json.dumps with any option builds a new encoder for every call.
+_STORED = json.JSONEncoder(default=_json_default)
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+_LEDGER_TEXT = (ledger.LEDGER, ledger.TAGS)
 
 
 # -- translation from events and state to the rules' values --------------------------------------
@@ -299,17 +304,8 @@ def to_coverage(state: Mapping[str, Any], sponsors: SponsorLookup) -> Coverage:
         for p, spans in state["programs"].items()
         for s, e in spans
     )
-    contributions = tuple(
-        ContributionMonth(
-            date.fromisoformat(period + "-01"),
-            wage_base,
-            tuple(ProgramAmount(program(p), a) for p, a in sorted(amounts.items())),
-            date.fromisoformat(paid_on),
-        )
-        for period, (wage_base, amounts, paid_on) in sorted(
-            ps.ledger_months(state["contributions"]).items()
-        )
-    )
+    # Kept per month and in period order as contributions arrive: read, not re-aggregated.
+    contributions = ledger.contribution_months(ledger.ledger_of(state)[0])
     ended = state.get("ended")
     return Coverage(
         category=Category(state["category"]),
@@ -427,6 +423,11 @@ def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> Partic
     """The participant's row in PostgreSQL, which owns the state: `coverage_json` is the whole
     pseudonymised state the adjudicator works from (no NIK, only its keyed hash), the other
     columns what queries and reports filter on."""
+    rest = {k: v for k, v in state.items() if k not in _LEDGER_TEXT}
+    # The ledger's two strings are most of the state and need no escaping: written as they are.
+    ledger_text = "".join(
+        f',"{key}":{ledger.json_string(state[key])}' for key in _LEDGER_TEXT if key in state
+    )
     ended = state.get("ended")
     return ParticipantRow(
         kpj=kpj,
@@ -442,7 +443,7 @@ def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> Partic
         jkk_risk_class=state.get("risk_class"),
         ended_on=None if ended is None else date.fromisoformat(ended[0]),
         end_reason=None if ended is None else ended[1],
-        coverage_json=json.dumps(state, separators=(",", ":")),
+        coverage_json=f"{_COMPACT.encode(rest)[:-1]}{ledger_text}}}",
         position=pos,
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date
 from enum import Enum
@@ -59,13 +59,18 @@ class AssessmentInputs:
 def encode_inputs(
     claim: Claim, coverage: Coverage | None, prior_claims: tuple[PriorClaim, ...]
 ) -> str:
-    document = {
-        "v": VERSION,
-        "claim": _plain(claim),
-        "coverage": None if coverage is None else _coverage(coverage),
-        "prior_claims": [_plain(p) for p in prior_claims],
-    }
-    return json.dumps(document, separators=(",", ":"))
+    """The format-1 document, written by encoders built once per dataclass (see `_encoder`) and
+    the contribution months written as text; byte for byte what json.dumps of the document
+    walked generically gives, for values of their annotated types (mypy holds the callers to
+    them; tests/unit/app/test_app_assessment_inputs.py holds the walk and compares)."""
+    claim_text = _dumps(_encoder(type(claim))(claim))
+    coverage_text = "null" if coverage is None else _coverage_text(coverage)
+    prior = _encoder(PriorClaim)
+    prior_text = _dumps([prior(p) for p in prior_claims])
+    return (
+        f'{{"v":{VERSION},"claim":{claim_text},"coverage":{coverage_text},'
+        f'"prior_claims":{prior_text}}}'
+    )
 
 
 def decode_inputs(text: str) -> AssessmentInputs:
@@ -87,36 +92,83 @@ def decode_inputs(text: str) -> AssessmentInputs:
         raise UnreadableInputs(f"recorded inputs do not read back: {e!r}") from e
 
 
-def _plain(value: Any) -> Any:
-    """Dataclasses to dicts, tuples to lists, dates to ISO text, enums to their values."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _names(type(value))}
-    return value
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
-def _coverage(coverage: Coverage) -> dict[str, Any]:
-    # Field by field: the generic walk over every contribution month costs ~0.5 ms a claim.
-    out: dict[str, Any] = {
-        name: _plain(getattr(coverage, name))
-        for name in _names(Coverage)
-        if name != "contributions"
-    }
-    out["contributions"] = [
-        [
-            m.period.isoformat(),
-            m.wage_base,
-            {a.program.value: a.amount for a in m.amounts},
-            m.paid_on.isoformat(),
+def _coverage_text(coverage: Coverage) -> str:
+    # The months last, as the format has always had them; every other field by its encoder.
+    head = _encoder(Coverage, leaving_out="contributions")(coverage)
+    return f'{_dumps(head)[:-1]},"contributions":[{_months_text(coverage.contributions)}]}}'
+
+
+def _months_text(months: tuple[ContributionMonth, ...]) -> str:
+    """Compact rows [period, wage_base, {program: amount}, paid_on]; a JP claimant has 180+.
+
+    Dates, ints and program codes need no JSON escaping. Months paying the same amounts share
+    one tuple (services/app/contribution_ledger.py), so its text is made once per tuple."""
+    amounts_text: dict[int, str] = {}
+    rows = []
+    for m in months:
+        paying = amounts_text.get(id(m.amounts))  # the tuples live as long as `months`
+        if paying is None:
+            paying = _dumps({a.program.value: a.amount for a in m.amounts})
+            amounts_text[id(m.amounts)] = paying
+        rows.append(f'["{m.period.isoformat()}",{m.wage_base},{paying},"{m.paid_on.isoformat()}"]')
+    return ",".join(rows)
+
+
+_Encode = Callable[[Any], Any]
+_ENCODERS: dict[tuple[type[Any], str | None], Callable[[Any], dict[str, Any]]] = {}
+
+
+def _encoder(cls: type[Any], leaving_out: str | None = None) -> Callable[[Any], dict[str, Any]]:
+    """A dataclass to a dict of JSON values (without the field `leaving_out`), its fields'
+    conversions chosen once from its type hints: the generic walk asked fields() and isinstance
+    of every value of every claim."""
+    key = (cls, leaving_out)
+    if key not in _ENCODERS:
+        hints = _hints(cls)
+        plan = [
+            (f.name, _field_encoder(hints[f.name])) for f in fields(cls) if f.name != leaving_out
         ]
-        for m in coverage.contributions
-    ]
-    return out
+
+        def encode(value: Any) -> dict[str, Any]:
+            return {
+                name: getattr(value, name) if convert is None else convert(getattr(value, name))
+                for name, convert in plan
+            }
+
+        _ENCODERS[key] = encode
+    return _ENCODERS[key]
+
+
+def _field_encoder(hint: Any) -> _Encode | None:
+    """The conversion of one annotated value to JSON; None when it is one already."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [a for a in args if a is not type(None)]
+        convert = _field_encoder(inner)
+        return None if convert is None else (lambda v: None if v is None else convert(v))
+    if origin is tuple:
+        item = _field_encoder(args[0])
+        return list if item is None else (lambda v: [item(x) for x in v])
+    if hint is date:
+        return _iso
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        # A StrEnum member is a str whose text is its value: json writes it as that text.
+        return None if issubclass(hint, str) else _enum_value
+    if isinstance(hint, type) and is_dataclass(hint):
+        return _encoder(hint)
+    return None
+
+
+def _iso(value: date) -> str:
+    return value.isoformat()
+
+
+def _enum_value(value: Enum) -> Any:
+    return value.value
 
 
 def _decode_coverage(data: Mapping[str, Any]) -> Coverage:
@@ -134,14 +186,7 @@ def _decode_coverage(data: Mapping[str, Any]) -> Coverage:
     return replace(coverage, contributions=months)
 
 
-_NAMES: dict[type[Any], tuple[str, ...]] = {}
 _HINTS: dict[type[Any], dict[str, Any]] = {}
-
-
-def _names(cls: type[Any]) -> tuple[str, ...]:
-    if cls not in _NAMES:
-        _NAMES[cls] = tuple(f.name for f in fields(cls))
-    return _NAMES[cls]
 
 
 def _hints(cls: type[Any]) -> dict[str, Any]:

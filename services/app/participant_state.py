@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from services.app import contribution_ledger as ledger
 from services.app.records import Position
 
 State = dict[str, Any]
@@ -62,7 +63,8 @@ def enrolled(event: Mapping[str, Any], participant_ref: str, pos: Position) -> S
         "work_unit": event.get("work_unit"),
         "batch": event.get("batch_id"),
         "programs": {p["program"]: [[iso(p["effective_date"]), None]] for p in event["programs"]},
-        "contributions": "",
+        "ledger": "",
+        "ledger_tags": "",
         "ended": None,
         "claims": {},
         "pos": [pos.partition, pos.offset],
@@ -106,40 +108,51 @@ def coverage_ended(state: State, event: Mapping[str, Any], pos: Position) -> Sta
 
 
 def contribution_posted(state: State, event: Mapping[str, Any], pos: Position) -> State:
-    """Append one posted contribution to the participant's ledger string.
+    """Add one posted contribution to its month in the participant's ledger.
 
-    The ledger is one string of records "period:wage_base:JHT=a/JKK=b:paid_date:payer:id|" rather
-    than nested JSON: every change rewrites the whole state, and a long string serialises and
-    loads far faster than hundreds of small objects. A second posting for the
-    same month (a correction or top-up) adds to it; the same posting delivered twice (same
-    event_id) is applied once.
+    A second posting for the same month (a correction or top-up) adds to it; the same posting
+    delivered twice (same event_id) is applied once. The ledger's layout, and why it is text:
+    services/app/contribution_ledger.py. A state in the old layout is rewritten in the new one.
     """
-    ledger: str = state["contributions"]
-    tag = event_tag(event["event_id"])
-    if f":{tag}|" in ledger:
-        return advanced(state, pos)
-    amounts = "/".join(f"{a['program']}={int(a['amount'])}" for a in event["amounts"])
-    record = (
-        f"{event['period']}:{int(event['wage_base'])}:{amounts}:{iso(event['paid_date'])}:"
-        f"{event['payer']}:{tag}|"
+    current, tags = ledger.ledger_of(state)
+    tag = f"{event_tag(event['event_id'])}|"
+    if tag in tags:  # tags are fixed-width and end with "|": no false match across two
+        return advanced(upgraded(state), pos)
+    amounts: dict[str, int] = {}
+    for a in event["amounts"]:
+        amounts[a["program"]] = amounts.get(a["program"], 0) + int(a["amount"])
+    months = ledger.posted(
+        current, event["period"], int(event["wage_base"]), amounts, str(iso(event["paid_date"]))
     )
-    return {**state, "contributions": ledger + record, "pos": [pos.partition, pos.offset]}
+    new = {k: v for k, v in state.items() if k != ledger.OLD_LEDGER}
+    return {
+        **new,
+        ledger.LEDGER: months,
+        ledger.TAGS: tags + tag,
+        "pos": [pos.partition, pos.offset],
+    }
 
 
-def ledger_months(ledger: str) -> dict[str, tuple[int, dict[str, int], str]]:
-    """The ledger read back per month: (wage_base, amounts per program, latest paid date)."""
-    months: dict[str, tuple[int, dict[str, int], str]] = {}
-    for record in ledger.split("|"):
-        if not record:
-            continue
-        period, wage, amounts, paid, _payer, _tag = record.split(":")
-        totals = dict(months[period][1]) if period in months else {}
-        for part in amounts.split("/") if amounts else ():
-            program, amount = part.split("=")
-            totals[program] = totals.get(program, 0) + int(amount)
-        latest = max(paid, months[period][2]) if period in months else paid
-        months[period] = (int(wage), totals, latest)
-    return months
+def upgraded(state: State) -> State:
+    """`state` with its ledger in the current layout (the same state when it already is)."""
+    if ledger.OLD_LEDGER not in state:
+        return state
+    months, tags = ledger.ledger_of(state)
+    new = {k: v for k, v in state.items() if k != ledger.OLD_LEDGER}
+    return {**new, ledger.LEDGER: months, ledger.TAGS: tags}
+
+
+def history(state: State) -> State:
+    """What a re-enrolment keeps of the participant: the ledger and the decided claims."""
+    months, tags = ledger.ledger_of(state)
+    return {ledger.LEDGER: months, ledger.TAGS: tags, "claims": state["claims"]}
+
+
+def ledger_months(months: str) -> dict[str, ledger.Month]:
+    """The ledger read back per month: (wage_base, amounts per program, latest paid date).
+
+    Takes the ledger text of either layout (state["ledger"], or an old state's "contributions")."""
+    return ledger.ledger_months(months)
 
 
 def claim_recorded(state: State, claim_id: str, summary: Mapping[str, Any], pos: Position) -> State:

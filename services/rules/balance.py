@@ -47,10 +47,13 @@ def credit(
     kept = sorted((f for f in flows if f.month <= valuation), key=lambda f: f.month)
     if not kept:
         return ()
+    by_year: dict[int, list[Flow]] = {}
+    for f in kept:  # one pass, not one per year: a claimant has years of monthly flows
+        by_year.setdefault(f.month.year, []).append(f)
     lines: list[YearLine] = []
     balance = 0
     for year in range(kept[0].month.year, valuation.year + 1):
-        in_year = [f for f in kept if f.month.year == year]
+        in_year = by_year.get(year, [])
         months = valuation.month - 1 if year == valuation.year else 12
         dev = development(balance, in_year, rate_for_year(year), months)
         net = sum(f.amount for f in in_year)

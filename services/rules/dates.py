@@ -8,13 +8,15 @@ from datetime import date
 
 def month_start(day: date) -> date:
     """The first day of the month that contains ``day``."""
-    return day.replace(day=1)
+    return day if day.day == 1 else day.replace(day=1)  # most are firsts: no new date
 
 
 def add_months(day: date, months: int) -> date:
     """``day`` moved by whole months, day clamped to the month end (31 Jan + 1 = 28 or 29 Feb)."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if day.day <= 28:  # every month has a 28th: nothing to clamp (called per month per claim)
+        return date(year, month + 1, day.day)
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from fractions import Fraction
 
@@ -33,9 +34,26 @@ def index_factor(year: int, to_year: int, rules: RuleSet) -> Fraction:
     from ``year`` to ``to_year`` − 1. A year without its own inflation row counts as 0% (U)."""
     factor = Fraction(1)
     for y in range(year, to_year):
-        if rules.row("jp.inflation", date(y, 12, 31)).effective.year == y:
-            factor *= 1 + rules.rate("jp.inflation", date(y, 12, 31))
+        factor *= _growth(y, rules)
     return factor
+
+
+def _growth(year: int, rules: RuleSet) -> Fraction:
+    """1 + that year's CPI inflation, or 1 for a year without its own row."""
+    day = date(year, 12, 31)
+    row = rules.row("jp.inflation", day)
+    return 1 + rules.rate("jp.inflation", day) if row.effective.year == year else Fraction(1)
+
+
+def _index_factors(years: Iterable[int], to_year: int, rules: RuleSet) -> dict[int, Fraction]:
+    """index_factor(y, to_year) for each of `years`, from one pass back from `to_year`: each
+    year's factor is the next year's times its own growth (the same exact product)."""
+    wanted = set(years)
+    factors, factor = {}, Fraction(1)
+    for y in range(to_year - 1, min(wanted, default=to_year) - 1, -1):
+        factor *= _growth(y, rules)
+        factors[y] = factor
+    return {y: factors.get(y, Fraction(1)) for y in wanted}
 
 
 def average_indexed_wage(coverage: Coverage, until: date, rules: RuleSet) -> Fraction:
@@ -49,13 +67,13 @@ def average_indexed_wage(coverage: Coverage, until: date, rules: RuleSet) -> Fra
     }
     if not months:
         return Fraction(0)
-    total = sum(
-        (
-            min(wage, wage_cap(m, rules)) * index_factor(m.year, until.year, rules)
-            for m, wage in months.items()
-        ),
-        Fraction(0),
-    )
+    # Capped wages added up per year, then revalued once per year: the same exact sum as
+    # revaluing each month, without an index factor (a loop over years) for every month.
+    capped: dict[int, int] = {}
+    for m, wage in months.items():
+        capped[m.year] = capped.get(m.year, 0) + min(wage, wage_cap(m, rules))
+    factors = _index_factors(capped, until.year, rules)
+    total = sum((wages * factors[year] for year, wages in capped.items()), Fraction(0))
     return total / len(months)
 
 
@@ -71,10 +89,11 @@ def monthly_pension(
 
 def lump_sum(coverage: Coverage, until: date, valuation: date, rules: RuleSet) -> int:
     """Accumulated JP contributions plus returns (Pasal 16), credited like JHT (rate U)."""
+    last = month_start(until)
     flows = [
-        Flow(month_start(c.period), c.amount_for(Program.JP))
+        Flow(month_start(c.period), amount)
         for c in coverage.contributions
-        if c.amount_for(Program.JP) > 0 and month_start(c.period) <= month_start(until)
+        if (amount := c.amount_for(Program.JP)) > 0 and month_start(c.period) <= last
     ]
     lines = credit(
         flows, valuation, lambda year: rules.rate("jp.lump_sum.development_rate", date(year, 1, 1))

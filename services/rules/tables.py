@@ -51,10 +51,13 @@ class RuleSet:
         """The row of ``key`` in force on ``on`` (the latest effective date not after it)."""
         if key not in self.tables:
             raise MissingRule(f"no rule table {key!r}")
-        in_force = [row for row in self.tables[key] if row.effective <= on]
-        if not in_force:
+        found: Row | None = None
+        for row in self.tables[key]:  # one pass: called hundreds of times for a JP pension
+            if row.effective <= on and (found is None or row.effective > found.effective):
+                found = row  # strictly later only: of equal dates the first row wins, as max()
+        if found is None:
             raise MissingRule(f"rule {key!r} has no row in force on {on.isoformat()}")
-        return max(in_force, key=lambda row: row.effective)
+        return found
 
     def amount(self, key: str, on: date) -> int:
         """An integer rule value (Rupiah, months, days, years)."""

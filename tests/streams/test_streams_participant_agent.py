@@ -237,7 +237,7 @@ async def test_the_cache_never_serves_state_from_a_transaction_that_did_not_comm
         await eventually(lambda: bool(worker.producer.to(DEAD_LETTERS)))
         await a.put(codec.encode(POSTED, second), key=KPJ.encode())
         await eventually(lambda: len(worker.store.participants) == 2)
-    ledger = worker.store.states[KPJ]["contributions"]
+    ledger = worker.store.states[KPJ]["ledger"]
     assert second["period"] in str(ledger) and first["period"] not in str(ledger)
     letter = codec.decode(worker.producer.to(DEAD_LETTERS)[0].value).record
     assert (letter["error_class"], letter["offset"]) == ("StoreError", 1)

@@ -133,7 +133,7 @@ def test_a_re_enrolment_replaces_programs_but_keeps_contributions_and_claims(
     state = handler.apply(ENROLLED, again, decided, sponsors, at(7), NOW).state
     assert state is not None
     assert state["programs"] == {"JKM": [["2025-07-01", None]]}
-    assert state["contributions"] == covered["contributions"]
+    assert (state["ledger"], state["ledger_tags"]) == (covered["ledger"], covered["ledger_tags"])
     assert state["claims"] == decided["claims"]
 
 

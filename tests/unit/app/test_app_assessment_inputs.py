@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import typing
+from dataclasses import fields, is_dataclass
 from datetime import date
+from enum import Enum
+from typing import Any
 
 import pytest
 from app_events import CLAIM, NIK, NOW, Sponsors, at, claim
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.app import participant_state as ps
-from services.app.adjudication import ParticipantEvents
+from services.app.adjudication import ParticipantEvents, prior_claims, to_claim, to_coverage
 from services.app.assessment_inputs import (
     AssessmentInputs,
     UnreadableInputs,
@@ -21,6 +27,7 @@ from services.rules import (
     AccidentType,
     Category,
     Child,
+    Claim,
     ContributionMonth,
     Coverage,
     DisabilityItem,
@@ -159,3 +166,90 @@ def test_an_unknown_kpj_s_decision_records_inputs_without_coverage(
 ) -> None:
     (decision,) = handler.apply(CLAIM, claim(), None, sponsors, at(0), NOW).decisions
     assert decode_inputs(decision["assessment_inputs"]).coverage is None
+
+
+# -- the fast encoder against the generic walk it replaced ----------------------------------------
+
+
+def generic_encode(
+    claim: Claim, coverage: Coverage | None, prior_claims: tuple[PriorClaim, ...]
+) -> str:
+    """encode_inputs as it was: every dataclass walked by fields(), every value by isinstance."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        if is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+        return value
+
+    def plain_coverage(c: Coverage) -> dict[str, Any]:
+        out = {f.name: plain(getattr(c, f.name)) for f in fields(c) if f.name != "contributions"}
+        out["contributions"] = [
+            [
+                m.period.isoformat(),
+                m.wage_base,
+                {a.program.value: a.amount for a in m.amounts},
+                m.paid_on.isoformat(),
+            ]
+            for m in c.contributions
+        ]
+        return out
+
+    document = {
+        "v": 1,
+        "claim": plain(claim),
+        "coverage": None if coverage is None else plain_coverage(coverage),
+        "prior_claims": [plain(p) for p in prior_claims],
+    }
+    return json.dumps(document, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.program.value)
+@pytest.mark.parametrize("coverage", [COVERAGE, None], ids=["covered", "unknown"])
+@pytest.mark.parametrize("prior", [PRIOR, ()], ids=["prior", "first"])
+def test_the_inputs_are_written_byte_for_byte_as_the_generic_walk_wrote_them(
+    claim: Claim, coverage: Coverage | None, prior: tuple[PriorClaim, ...]
+) -> None:
+    assert encode_inputs(claim, coverage, prior) == generic_encode(claim, coverage, prior)
+
+
+def test_a_handler_s_recorded_inputs_are_those_the_generic_walk_wrote(
+    handler: ParticipantEvents, covered: ps.State, sponsors: Sponsors
+) -> None:
+    (decision,) = handler.apply(CLAIM, claim(), covered, sponsors, at(6), NOW).decisions
+    given_to_rules = to_claim(claim()), to_coverage(covered, sponsors), prior_claims(covered)
+    assert decision["assessment_inputs"] == generic_encode(*given_to_rules)
+
+
+def every_field(cls: type[Any]) -> st.SearchStrategy[Any]:
+    """Instances with every field drawn from its annotation, the defaulted ones too (a plain
+    from_type leaves those at their defaults), nested dataclasses alike."""
+    hints = typing.get_type_hints(cls)
+
+    def strategy(hint: Any) -> st.SearchStrategy[Any]:
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) is tuple and is_dataclass(args[0]):
+            return st.lists(every_field(args[0]), max_size=4).map(tuple)
+        return st.from_type(hint)
+
+    return st.builds(cls, **{f.name: strategy(hints[f.name]) for f in fields(cls)})
+
+
+claims = st.one_of(*(every_field(t) for t in (JhtClaim, JkkClaim, JkmClaim, JpClaim)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    claims,
+    st.none() | every_field(Coverage),
+    st.lists(every_field(PriorClaim), max_size=3).map(tuple),
+)
+def test_any_inputs_are_written_byte_for_byte_as_the_generic_walk_wrote_them(
+    claim: Claim, coverage: Coverage | None, prior: tuple[PriorClaim, ...]
+) -> None:
+    assert encode_inputs(claim, coverage, prior) == generic_encode(claim, coverage, prior)

@@ -31,7 +31,8 @@ def test_an_enrolment_holds_the_participant_by_reference_never_by_nik() -> None:
         "work_unit": "Kelurahan Pela Mampang",
         "batch": "DKI-2025-01-BPU-0007",
         "programs": {"JKK": [["2025-01-01", None]], "JKM": [["2025-01-01", None]]},
-        "contributions": "",
+        "ledger": "",
+        "ledger_tags": "",
         "ended": None,
         "claims": {},
         "pos": [0, 0],
@@ -116,7 +117,7 @@ def test_a_posted_contribution_is_read_back_per_month() -> None:
     state = ps.contribution_posted(
         enrolled(), posting("2025-02", "e1", {"JKK": 10000, "JKM": 6800}), at(1)
     )
-    assert ps.ledger_months(state["contributions"]) == {
+    assert ps.ledger_months(state["ledger"]) == {
         "2025-02": (1000000, {"JKK": 10000, "JKM": 6800}, "2025-02-10")
     }
     assert state["pos"] == [0, 1]
@@ -126,7 +127,7 @@ def test_the_same_posting_delivered_twice_is_applied_once() -> None:
     event = posting("2025-02", "e1", {"JKK": 10000})
     once = ps.contribution_posted(enrolled(), event, at(1))
     twice = ps.contribution_posted(once, event, at(2))
-    assert twice["contributions"] == once["contributions"]
+    assert (twice["ledger"], twice["ledger_tags"]) == (once["ledger"], once["ledger_tags"])
     assert twice["pos"] == [0, 2]
 
 
@@ -134,7 +135,7 @@ def test_a_top_up_for_the_same_month_adds_to_it_and_keeps_the_latest_payment_dat
     first = posting("2025-02", "e1", {"JKK": 10000, "JKM": 6800})
     top_up = posting("2025-02", "e2", {"JKK": 2500}, paid_date=date(2025, 3, 20), wage_base=1250000)
     state = ps.contribution_posted(ps.contribution_posted(enrolled(), first, at(1)), top_up, at(2))
-    assert ps.ledger_months(state["contributions"]) == {
+    assert ps.ledger_months(state["ledger"]) == {
         "2025-02": (1250000, {"JKK": 12500, "JKM": 6800}, "2025-03-20")
     }
 
@@ -143,12 +144,12 @@ def test_a_late_correction_with_an_earlier_payment_date_keeps_the_latest_date() 
     first = posting("2025-02", "e1", {"JKK": 1}, paid_date=date(2025, 3, 20))
     again = posting("2025-02", "e2", {"JKK": 1}, paid_date=date(2025, 2, 10))
     state = ps.contribution_posted(ps.contribution_posted(enrolled(), first, at(1)), again, at(2))
-    assert ps.ledger_months(state["contributions"])["2025-02"][2] == "2025-03-20"
+    assert ps.ledger_months(state["ledger"])["2025-02"][2] == "2025-03-20"
 
 
 def test_a_posting_without_amounts_still_records_the_month() -> None:
     state = ps.contribution_posted(enrolled(), posting("2025-02", "e1", {}), at(1))
-    assert ps.ledger_months(state["contributions"]) == {"2025-02": (1000000, {}, "2025-02-10")}
+    assert ps.ledger_months(state["ledger"]) == {"2025-02": (1000000, {}, "2025-02-10")}
 
 
 def test_an_empty_ledger_has_no_months() -> None:
@@ -180,7 +181,7 @@ def test_the_ledger_months_sum_to_the_distinct_postings(
             seen.add(event_no)
             for program, amount in amounts.items():
                 expected[period, program] = expected.get((period, program), 0) + amount
-    months = ps.ledger_months(state["contributions"])
+    months = ps.ledger_months(state["ledger"])
     found = {
         (period, p): a for period, (_, amounts, _) in months.items() for p, a in amounts.items()
     }

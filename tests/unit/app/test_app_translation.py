@@ -202,6 +202,7 @@ def test_the_participant_row_holds_the_whole_state_and_no_nik(
     row = participant_row(KPJ, state, at(6))
     assert json.loads(row.coverage_json) == state
     assert "decision" in state["claims"]["KLM-JKK-2025-000123"]  # re-emitted on a replay
+    assert json.loads(row.coverage_json)["ledger"] == covered["ledger"]
     assert NIK not in row.coverage_json
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rules_factories import coverage, months
 
 from services.rules import (
     Approved,
     Category,
     ContributionMonth,
+    Coverage,
     JpClaim,
     PensionKind,
     PriorClaim,
@@ -18,7 +21,9 @@ from services.rules import (
     Rejected,
     RuleSet,
     assess,
+    default_rules,
 )
+from services.rules.dates import add_months
 from services.rules.jp_formula import average_indexed_wage, index_factor, monthly_pension
 
 JP_START = date(2015, 7, 1)
@@ -142,3 +147,39 @@ def test_pu_without_jp_enrollment_is_not_enrolled() -> None:
 
 def test_the_average_indexed_wage_of_no_contributions_is_zero(rules: RuleSet) -> None:
     assert average_indexed_wage(coverage(), date(2024, 1, 1), rules) == 0
+
+
+def revalued_month_by_month(cov: Coverage, until: date, rules: RuleSet) -> Fraction:
+    """The average indexed wage as Pasal 17 words it: each month capped and revalued alone."""
+    last = until.replace(day=1)
+    paid = {
+        c.period: c.wage_base
+        for c in cov.contributions
+        if c.amount_for(Program.JP) > 0 and c.period <= last
+    }
+    if not paid:
+        return Fraction(0)
+    total = sum(
+        (
+            min(wage, rules.amount("jp.wage_cap", m)) * index_factor(m.year, until.year, rules)
+            for m, wage in paid.items()
+        ),
+        Fraction(0),
+    )
+    return total / len(paid)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dates(date(2015, 7, 1), date(2030, 12, 1)),
+    st.integers(0, 240),
+    st.integers(0, 30_000_000),
+    st.integers(0, 300),
+)
+def test_the_average_indexed_wage_is_the_average_of_each_month_revalued(
+    first: date, count: int, wage: int, months_later: int
+) -> None:
+    rules = default_rules()
+    cov = coverage(contributions=history(count, wage, first.replace(day=1)))
+    until = add_months(first, months_later)
+    assert average_indexed_wage(cov, until, rules) == revalued_month_by_month(cov, until, rules)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from services.rules import (
 from services.rules.contributions import expected, total_by_program
 from services.rules.deadlines import due_date
 from services.rules.defaults_benefits import DISABILITY_PERCENT
+from services.rules.money import to_rupiah
 
 RULES = default_rules()
 wages = st.integers(min_value=0, max_value=200_000_000)
@@ -138,3 +140,9 @@ def test_a_due_date_is_a_working_day_after_completion(program: Program, day: dat
     due = due_date(program, day)
     assert due > day and due.weekday() < 5
     assert due - day <= timedelta(days=21)
+
+
+@given(st.fractions() | st.integers(-(10**15), 10**15))
+def test_rounding_to_rupiah_is_half_up_on_the_exact_value(amount: Fraction | int) -> None:
+    assert to_rupiah(amount) == int((Fraction(amount) + Fraction(1, 2)) // 1)
+    assert to_rupiah(Fraction(5, 2)) == 3 and to_rupiah(Fraction(-5, 2)) == -2

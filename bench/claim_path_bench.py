@@ -1,0 +1,340 @@
+"""CPU per call of the pure-Python claim path: ParticipantEvents.apply and the ClaimDecided encode.
+
+No Kafka, no PostgreSQL: one realistic participant (PU, all four programs, ten years of monthly
+contributions, then resigned) is built through the handler from records encoded and decoded by
+the codec, exactly as the agent receives them; then each call is timed on that state. Figures are
+CPU microseconds per call (time.process_time: a noisy neighbour on the shared cores slows the
+wall clock more than our CPU time), the median of ROUNDS rounds.
+
+    .venv/bin/python bench/claim_path_bench.py [--rounds 5] [--seconds 0.4] [--json PATH]
+
+The `digest` column hashes each result (decision, assessment inputs, state, row) with the clock's
+fields left out: equal digests before and after a change mean equal results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from faust.serializers import codecs
+
+from services.app.adjudication import Applied, ParticipantEvents, to_claim, to_coverage
+from services.app.assessment_inputs import encode_inputs
+from services.app.records import Position
+from services.rules import Category, Program, assess, default_rules
+from services.rules.contributions import expected, total_by_program
+from services.rules.dates import add_months
+from streams.codec import AvroCodec
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+TOPIC = "bpjs.participant-events.v1"
+KEY = "bench-key-not-for-production-0123456789"
+NOW = datetime(2025, 8, 12, 5, 0, tzinfo=UTC)
+KPJ, NIK = "16012345678", "3171011705660001"  # a man born 1966-05-17 (day 17 in the NIK)
+# From July 2015, when PP 44-46/2015 (the rule tables' first rows) took effect.
+FIRST_MONTH, MONTHS, WAGE, RISK_CLASS = date(2015, 7, 1), 120, 5_000_000, 2
+PROGRAMS = ("JHT", "JKK", "JKM", "JP")
+ENROLLED = "bpjs.enrollment.ParticipantEnrolled"
+POSTED = "bpjs.contribution.ContributionPosted"
+ENDED = "bpjs.enrollment.CoverageEnded"
+CLAIM = "bpjs.claim.ClaimSubmitted"
+DECIDED = "bpjs.claim.ClaimDecided"
+CLOCK_FIELDS = frozenset({"occurred_at"})
+
+
+def at(offset: int) -> Position:
+    return Position(TOPIC, 0, offset)
+
+
+def instant(day: date, hour: int = 3) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+class Events:
+    """Records as the codec decodes them (the agent's input), built from plain dicts."""
+
+    def __init__(self, codec: AvroCodec) -> None:
+        self.codec = codec
+        self.serial = 0
+
+    def decoded(self, name: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        return self.codec.decode(self.codec.encode(name, record)).record
+
+    def envelope(self, occurred_at: datetime, source: str) -> dict[str, Any]:
+        self.serial += 1
+        eid = f"00000000-0000-4000-8000-{self.serial:012d}"
+        return {"event_id": eid, "occurred_at": occurred_at, "source": source, "kpj": KPJ}
+
+    def enrolled(self, kpj: str = KPJ) -> dict[str, Any]:
+        return self.decoded(
+            ENROLLED,
+            self.envelope(instant(FIRST_MONTH), "membership")
+            | {
+                "kpj": kpj,
+                "nik": NIK,
+                "name": "AGUS SETIAWAN",
+                "birth_date": date(1966, 5, 17),
+                "category": "PU",
+                "programs": [{"program": p, "effective_date": FIRST_MONTH} for p in PROGRAMS],
+                "employer_npp": "NPP-12345678",
+                "sponsor_id": None,
+                "work_unit": None,
+                "batch_id": None,
+                "wage": WAGE,
+                "jkk_risk_class": RISK_CLASS,
+                "enrolled_on": FIRST_MONTH,
+            },
+        )
+
+    def posted(self, month: date, amounts: Mapping[Program, int]) -> dict[str, Any]:
+        paid = add_months(month, 1).replace(day=10)
+        return self.decoded(
+            POSTED,
+            self.envelope(instant(paid), "contribution-ledger")
+            | {
+                "nik": NIK,
+                "period": month.strftime("%Y-%m"),
+                "wage_base": WAGE,
+                "payer": "EMPLOYER",
+                "paid_date": paid,
+                "amounts": [{"program": p.value, "amount": a} for p, a in amounts.items()],
+            },
+        )
+
+    def ended(self, day: date) -> dict[str, Any]:
+        return self.decoded(
+            ENDED,
+            self.envelope(instant(day), "membership")
+            | {"nik": NIK, "end_date": day, "reason": "RESIGNED"},
+        )
+
+    def claim(
+        self, program: str, day: date, submitted: date, branch: str, detail: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self.decoded(
+            CLAIM,
+            self.envelope(instant(submitted), "claims-intake")
+            | {
+                "nik": NIK,
+                "claim_id": f"KLM-{program}-2025-{self.serial:06d}",
+                "program": program,
+                "event_date": day,
+                "payee": {
+                    "name": "AGUS SETIAWAN",
+                    "bank_code": "002",
+                    "account_number": "034101000123307",
+                },
+                "detail": (f"bpjs.claim.{branch}", detail),
+            },
+        )
+
+
+def amounts_for(month: date) -> dict[Program, int]:
+    """What the rules themselves expect that month, so no check fails on the amounts."""
+    programs = frozenset(Program(p) for p in PROGRAMS)
+    shares = expected(Category.PU, programs, WAGE, month, default_rules(), RISK_CLASS)
+    return total_by_program(shares)
+
+
+def build(handler: ParticipantEvents, events: Events) -> dict[str, Any]:
+    """The participant after enrolment, MONTHS postings and a resignation; and the inputs."""
+    no_sponsors: Callable[[str], None] = lambda _sid: None  # noqa: E731
+    offset = 0
+    state = handler.apply(ENROLLED, events.enrolled(), None, no_sponsors, at(offset), NOW).state
+    months = [add_months(FIRST_MONTH, n) for n in range(MONTHS)]
+    for month in months[:-1]:
+        offset += 1
+        posting = events.posted(month, amounts_for(month))
+        state = handler.apply(POSTED, posting, state, no_sponsors, at(offset), NOW).state
+    before_last = state
+    last_posting = events.posted(months[-1], amounts_for(months[-1]))
+    offset += 1
+    state = handler.apply(POSTED, last_posting, state, no_sponsors, at(offset), NOW).state
+    offset += 1
+    resigned = date(2025, 6, 30)
+    state = handler.apply(ENDED, events.ended(resigned), state, no_sponsors, at(offset), NOW).state
+    jkk_detail = {
+        "accident_type": "WORKPLACE",
+        "reported_stage1_on": date(2024, 11, 5),
+        "reported_stage2_on": date(2024, 11, 12),
+        "wage": WAGE,
+        "medical_costs": 12_750_000,
+        "transport": [{"mode": "LAND", "amount": 350_000}],
+        "incapacity_days": 21,
+        "outcome": "PARTIAL_DISABILITY",
+        "disabilities": [{"item": "HEARING_ONE_EAR", "function_lost_percent": 30}],
+        "left_handed": False,
+        "children": [],
+    }
+    claims = {
+        "JHT": events.claim(
+            "JHT",
+            resigned,
+            date(2025, 8, 4),
+            "JhtClaimDetail",
+            {"ground": "RESIGNATION", "exit_date": resigned},
+        ),
+        "JKK": events.claim(
+            "JKK", date(2024, 11, 4), date(2024, 11, 20), "JkkClaimDetail", jkk_detail
+        ),
+        "JP": events.claim(
+            "JP", date(2025, 7, 1), date(2025, 7, 10), "JpClaimDetail", {"kind": "OLD_AGE"}
+        ),
+        # Disability while covered: a monthly pension on the average indexed wage (the old-age
+        # claim above, below 180 months, is a lump sum).
+        "JP disability": events.claim(
+            "JP", date(2025, 3, 3), date(2025, 4, 7), "JpClaimDetail", {"kind": "DISABILITY"}
+        ),
+    }
+    return {
+        "state": state,
+        "offset": offset + 1,
+        "before_last": before_last,
+        "last_posting": last_posting,
+        "claims": claims,
+        "sponsors": no_sponsors,
+    }
+
+
+Timer = Callable[[Callable[[], object]], float]
+
+
+def cpu_us(action: Callable[[], object], rounds: int, seconds: float) -> float:
+    """Median over `rounds` of CPU µs per call; each round runs about `seconds` of calls."""
+    action()  # warm caches the way a long-running worker has them warm
+    started = time.process_time()
+    action()
+    once = max(time.process_time() - started, 1e-6)
+    calls = max(20, int(seconds / once))
+    figures = []
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(calls):
+            action()
+        figures.append((time.process_time() - started) / calls * 1e6)
+    return statistics.median(figures)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items() if k not in CLOCK_FIELDS}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def digest(result: Applied) -> str:
+    """The result without the clock, hashed: decisions, the row, and what adjudication reads."""
+    row = None if result.row is None else asdict(result.row)
+    if row is not None:
+        row["coverage_json"] = None  # the snapshot's layout may change with the state's format
+    state = None
+    if result.state is not None:
+        # What the rules read of the ledger, whatever layout the state keeps it in.
+        months = [asdict(m) for m in to_coverage(result.state, lambda _sid: None).contributions]
+        state = {"months": months, "claims": result.state["claims"], "pos": result.state["pos"]}
+    decisions = [_plain(d) for d in result.decisions]
+    for d in decisions:
+        d.pop("event_id", None)  # a uuid5 of the claim id: stable, but noise in the digest
+    text = json.dumps(_plain([decisions, row, state]), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+Figures = list[tuple[str, float, str]]
+
+
+def claim_figures(
+    built: dict[str, Any], handler: ParticipantEvents, codec: AvroCodec, time_it: Timer
+) -> Figures:
+    """Each claim through apply, then its parts alone: coverage, rules, inputs, Avro encode."""
+    state, sponsors, pos = built["state"], built["sponsors"], at(built["offset"])
+    figures: Figures = []
+    for program, record in built["claims"].items():
+        result = handler.apply(CLAIM, record, state, sponsors, pos, NOW)
+        (decision,) = result.decisions
+        claim = to_claim(record)
+        coverage = to_coverage(state, sponsors)
+        parts: dict[str, Callable[[], object]] = {
+            f"apply ClaimSubmitted {program} ({decision['outcome'].lower()})": lambda r=record: (
+                handler.apply(CLAIM, r, state, sponsors, pos, NOW)
+            ),
+            "  to_coverage": lambda: to_coverage(state, sponsors),
+            "  assess": lambda c=claim, cov=coverage: assess(c, cov, (), handler.rules),
+            "  encode_inputs": lambda c=claim, cov=coverage: encode_inputs(c, cov, ()),
+            "  codec.encode ClaimDecided": lambda d=decision: codec.encode(DECIDED, d),
+        }
+        for n, (label, action) in enumerate(parts.items()):
+            figures.append((label, time_it(action), digest(result) if n == 0 else ""))
+    return figures
+
+
+def event_figures(
+    built: dict[str, Any], handler: ParticipantEvents, events: Events, time_it: Timer
+) -> Figures:
+    """The events that come far more often than claims: postings and enrolments; and what the
+    table's changelog does with every state set (Faust's json codec, as the app configures it)."""
+    sponsors, pos = built["sponsors"], at(built["offset"])
+    before_last, last = built["before_last"], built["last_posting"]
+    enrolment = events.enrolled(kpj="16012345679")
+    json_codec = codecs.get_codec("json")
+    stored = json_codec.dumps(built["state"])
+    applies: dict[str, Callable[[], Applied]] = {
+        f"apply ContributionPosted (month {MONTHS} of {MONTHS})": lambda: handler.apply(
+            POSTED, last, before_last, sponsors, pos, NOW
+        ),
+        "apply ParticipantEnrolled (new)": lambda: handler.apply(
+            ENROLLED, enrolment, None, sponsors, at(0), NOW
+        ),
+    }
+    figures = [(label, time_it(a), digest(a())) for label, a in applies.items()]
+    figures.append(
+        (
+            f"changelog dumps, state of {MONTHS} months",
+            time_it(lambda: json_codec.dumps(built["state"])),
+            "",
+        )
+    )
+    figures.append(
+        (f"changelog loads ({len(stored)} bytes)", time_it(lambda: json_codec.loads(stored)), "")
+    )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=0.4, help="CPU seconds per round")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    codec = AvroCodec.from_directory(SCHEMAS)
+    handler = ParticipantEvents(default_rules(), KEY)
+    events = Events(codec)
+    built = build(handler, events)
+
+    def time_it(action: Callable[[], object]) -> float:
+        return cpu_us(action, args.rounds, args.seconds)
+
+    figures = claim_figures(built, handler, codec, time_it)
+    figures += event_figures(built, handler, events, time_it)
+    print(f"claim path, CPU µs per call (median of {args.rounds} rounds)")
+    width = max(len(label) for label, _, _ in figures)
+    print(f"{'':{width}}  {'µs':>9}  digest")
+    for label, us, dig in figures:
+        print(f"{label:{width}}  {us:>9.1f}  {dig}")
+    if args.json:
+        args.json.write_text(json.dumps([list(f) for f in figures], indent=2))
+
+
+if __name__ == "__main__":
+    main()

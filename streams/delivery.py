@@ -105,6 +105,22 @@ async def retrying(what: str, pipe: Pipeline, call: Callable[[], Awaitable[R]]) 
         return result
 
 
+# Fault injection for the fault tier (tests/faults/test_crashes.py): with
+# CLAIMS_CRASH_AT=<consumer>:<before-commit|after-commit>:<n> the worker exits at once (code 86,
+# no cleanup, as a SIGKILL would) at that point of that agent's n-th batch. Unset, it costs one
+# comparison per batch.
+CRASH_EXIT_CODE = 86
+
+
+def _crash_point(consumer: str) -> tuple[str, int] | None:
+    where = os.environ.get("CLAIMS_CRASH_AT", "")
+    name, _, rest = where.partition(":")
+    point, _, n = rest.partition(":")
+    if name != consumer or point not in ("before-commit", "after-commit") or not n.isdigit():
+        return None
+    return point, int(n)
+
+
 class Delivery:
     """Runs one agent's handler over its stream (see the module docstring)."""
 
@@ -113,6 +129,14 @@ class Delivery:
         self.handler = handler
         self.consumer = handler.consumer
         self.topic = topic  # full (prefixed) name
+        self._crash = _crash_point(self.consumer)
+        self._batches = 0
+
+    def _maybe_crash(self, point: str) -> None:
+        if self._crash is not None and self._crash == (point, self._batches):
+            log.critical("%s: CLAIMS_CRASH_AT=%s: exiting now", self.consumer, point)
+            logging.shutdown()
+            os._exit(CRASH_EXIT_CODE)
 
     async def run(self, stream: StreamT[Any]) -> None:
         store = await self.pipe.resources.store()
@@ -134,6 +158,8 @@ class Delivery:
             sent = [await pipe.dead_letter(event, error, consumer) for event, error in plan.dead]
             await asyncio.gather(*sent)
         cp = checkpoint(consumer, events)
+        self._batches += 1
+        self._maybe_crash("before-commit")
         try:
             result = await retrying(consumer, pipe, lambda: plan.commit(store, cp))
         except Fenced as e:
@@ -159,6 +185,7 @@ class Delivery:
             except Fenced as fenced:
                 self._fenced(tracked, cp, fenced)
             return
+        self._maybe_crash("after-commit")
         pipe.metrics.batch_size.labels(consumer).observe(len(events))
         if plan.committed is not None:
             await plan.committed(result)

@@ -49,7 +49,18 @@ _TRANSIENT = (
     ConnectionError,
     OSError,
     asyncio.TimeoutError,
+    # Another session holds the row locks this transaction needs (lock_timeout below), or this
+    # session sat idle inside a transaction too long and PostgreSQL ended it (a frozen worker).
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.IdleInTransactionSessionTimeoutError,
 )
+
+# A worker frozen inside a transaction (SIGSTOP, a long GC pause, a VM stall) would hold its
+# row locks, the batch's positions among them, and so block the worker its partitions moved to.
+# PostgreSQL ends such a session after this long idle in its transaction, rolling it back: the
+# zombie's commit then fails, and its positions are fenced on the retry. Never reached by a
+# live worker: it issues a transaction's statements back to back.
+SERVER_SETTINGS = {"idle_in_transaction_session_timeout": "10s", "lock_timeout": "30s"}
 
 InterestFn = Callable[[str, int, date, date], tuple[int, int]]
 
@@ -84,7 +95,14 @@ class PostgresStore:
     @classmethod
     async def connect(cls, dsn: str, *, size: int = 4) -> PostgresStore:
         pool = await _guard(
-            "connect", asyncpg.create_pool(dsn, min_size=1, max_size=size, command_timeout=60)
+            "connect",
+            asyncpg.create_pool(
+                dsn,
+                min_size=1,
+                max_size=size,
+                command_timeout=60,
+                server_settings=SERVER_SETTINGS,
+            ),
         )
         return cls(pool)
 

@@ -9,6 +9,7 @@ own view: what the service promises is what an auditor with database and broker 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -629,6 +630,17 @@ def _json(value: Any) -> Any:
     return _strip_times(json.loads(value) if isinstance(value, str) else value)
 
 
+def _state(value: Any) -> Any:
+    """A participant's state (PostgreSQL owns it): its source position is bookkeeping, and each
+    decided claim's stored decision is compared by content, without the instant it was made."""
+    state = json.loads(value) if isinstance(value, str) else dict(value)
+    state.pop("pos", None)
+    for claim in state.get("claims", {}).values():
+        if "decision" in claim:
+            claim["decision"] = json.loads(base64.b64decode(claim["decision"]))
+    return _strip_times(state)
+
+
 def snapshot(run: Run) -> dict[str, list[tuple[Any, ...]]]:
     """The business content of every table, without instants, serial ids, positions of
     internal topics or encryption randomness: what must be equal after any fault."""
@@ -654,7 +666,7 @@ def snapshot(run: Run) -> dict[str, list[tuple[Any, ...]]]:
         "participants": rows(
             "SELECT coverage, kpj, participant_ref, category, birth_date, employer_npp,"
             " sponsor_id, work_unit, batch_id, enrolled_on, declared_wage, jkk_risk_class,"
-            " ended_on, end_reason FROM participants", _json),
+            " ended_on, end_reason FROM participants", _state),
         "sponsor_fundings": rows("SELECT * FROM sponsor_fundings"),
         "enrollment_batches": rows(
             "SELECT batch_id, sponsor_id, expected_count FROM enrollment_batches"),

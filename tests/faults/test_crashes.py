@@ -6,6 +6,8 @@ import signal
 import time
 from typing import Any
 
+import pytest
+
 from tests.faults.harness import (
     MARKS,
     SESSION_TIMEOUT_S,
@@ -16,6 +18,35 @@ from tests.faults.harness import (
 )
 
 pytestmark = MARKS
+CRASH_EXIT_CODE = 86  # streams/delivery.py, CLAIMS_CRASH_AT
+
+
+@pytest.mark.parametrize("point", ["before-commit", "after-commit"])
+def test_a_crash_at_the_commit_of_a_participant_batch(
+    run: Run, baseline: dict[str, Any], point: str
+) -> None:
+    """The worker dies just before its third participant-events transaction commits (nothing
+    may be lost), or just after it and before anything is acknowledged (nothing may change
+    twice): restarted, it ends where a run without the crash ends."""
+    run.planned_down.add(0)  # the crash is ours: the supervisor leaves it down
+    run.worker_env["CLAIMS_CRASH_AT"] = f"participant-events:{point}:3"
+    worker = run.add_worker()
+    del run.worker_env["CLAIMS_CRASH_AT"]
+    del worker.env["CLAIMS_CRASH_AT"]  # the restart runs without it
+    run.payments.start()
+    run.publish(scenario_messages(), rate=150)
+    deadline = time.monotonic() + 120
+    while worker.proc is None or worker.proc.poll() is None:
+        assert time.monotonic() < deadline, f"the worker did not crash {point}"
+        time.sleep(0.1)
+    assert worker.proc.returncode == CRASH_EXIT_CODE, worker.proc.returncode
+    at_crash = run.positions("participant-events")
+    started = run.restart_worker(0).started_at
+    seen = run.wait_progress(at_crash, consumer="participant-events")
+    run.recovered(f"restart after a crash {point}", seen, started)
+    run.wait_quiescent()
+    assert_passed(run, baseline)
+
 
 
 def test_sigkill_x10(run: Run, baseline: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ import asyncio
 import logging
 import os
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -202,38 +203,79 @@ class Delivery:
 async def batches(
     stream: StreamT[Any], size: int, linger: float, positions: Positions
 ) -> AsyncIterator[list[Ev]]:
-    """Batches of what the consumer has already fetched (at most `size` events), in offset order
-    per partition; the caller acknowledges them once their transaction has committed.
+    """Batches of what the consumer has fetched (at most `size` events), in offset order per
+    partition; the caller acknowledges them once their transaction has committed.
 
-    A batch closes when it is full, or when no further message is waiting even after `linger`
-    seconds: the consumer feeds the stream one message at a time on the same event loop, so
-    without the linger a busy stream would still see an empty queue after almost every event and
-    pay a database commit per event. (Faust's take_events acknowledges its batch in a `finally`,
-    so a failed batch would count as done.) `positions` skips what was already processed and
-    seeks back over anything the consumer skipped (see streams/positions.py).
+    A reader task moves events from the stream into a bounded queue; a batch takes what is
+    waiting there and closes when it is full or when nothing more arrives within `linger`
+    seconds. The close is timed, never left to the next event: Faust can hold back or drop
+    stale messages after a seek or a rebalance, and a batch waiting for an event that never
+    comes would never commit (and a stopping worker would wait on it forever).
+    `positions` skips what was already processed and seeks back over anything the consumer
+    skipped (see streams/positions.py).
     """
     s = cast(Stream[Any], stream)
     s.enable_acks = False  # acks are ours: after the batch's transaction has committed
-    waiting = cast(Any, s.channel).queue  # the queue the consumer fills for this stream
+    fetched: asyncio.Queue[Ev] = asyncio.Queue(maxsize=max(size * 2, 1))
     debug = bool(os.environ.get("DEBUG_BATCHES"))
-    batch: list[Ev] = []
-    seen = 0  # events consumed since the last batch, skipped redeliveries included
-    async for event in s.events():
-        seen += 1
-        admitted = positions.admit_known(event)
-        if admitted is None:
-            admitted = await positions.admit(event)
-        if admitted:
-            batch.append(event)
-        else:
-            await s.ack(event)
-        if batch and len(batch) < size and waiting.empty():
-            await asyncio.sleep(linger)  # lets the consumer fill the queue
-        if batch and (len(batch) >= size or waiting.empty()):
+
+    async def read() -> None:
+        async for event in s.events():
+            await fetched.put(event)
+
+    reader = asyncio.ensure_future(read())
+    try:
+        while True:
+            batch: list[Ev] = []
+            seen = 0  # events consumed for this batch, skipped redeliveries included
+            event = await _next(fetched, reader, None)
+            while event is not None:
+                seen += 1
+                admitted = positions.admit_known(event)
+                if admitted is None:
+                    admitted = await positions.admit(event)
+                if admitted:
+                    batch.append(event)
+                else:
+                    await s.ack(event)
+                if len(batch) >= size:
+                    break
+                event = await _next(fetched, reader, linger)
+            if not batch:
+                continue
             positions.consumed(batch[0].message.topic, seen)
             if debug:
                 log.warning("batch %s n=%d q=%d", batch[0].message.topic, len(batch),
-                            waiting.qsize())  # fmt: skip
-            seen = 0
+                            fetched.qsize())  # fmt: skip
             yield batch
-            batch = []
+    except _Ended:
+        return
+    finally:
+        reader.cancel()
+
+
+class _Ended(Exception):
+    """The stream ended (the agent is stopping)."""
+
+
+async def _next(
+    fetched: asyncio.Queue[Ev], reader: asyncio.Future[None], wait: float | None
+) -> Ev | None:
+    """The next fetched event; None after `wait` seconds without one (None: wait for ever).
+
+    A cancelled get leaves its item in the queue (asyncio.Queue.get), so nothing is lost."""
+    try:
+        return fetched.get_nowait()
+    except asyncio.QueueEmpty:
+        pass
+    getter: asyncio.Future[Any] = asyncio.ensure_future(fetched.get())
+    waiting: set[asyncio.Future[Any]] = {getter, reader}
+    done, _ = await asyncio.wait(waiting, timeout=wait, return_when=FIRST_COMPLETED)
+    if getter in done:
+        got: Ev = getter.result()
+        return got
+    getter.cancel()
+    if reader in done:
+        reader.result()  # the stream failed: raise it here, in the agent
+        raise _Ended
+    return None

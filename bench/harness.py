@@ -268,8 +268,12 @@ async def produce(
     messages: Sequence[Encoded],
     stamps: dict[str, float] | None = None,
     ids: Sequence[str] | None = None,
+    rate: float | None = None,
 ) -> float:
-    """Send pre-encoded messages; stamp each id's wall-clock send time; return seconds taken."""
+    """Send pre-encoded messages; stamp each id's wall-clock send time; return seconds taken.
+
+    With `rate`, messages go out at that many per second (paced from the start, so a slow
+    send is caught up, never bunched): the paced latency round."""
     pre = prefix(settings)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -283,6 +287,11 @@ async def produce(
     started = time.perf_counter()
     try:
         for i, (topic, key, value) in enumerate(messages):
+            if rate is not None:
+                due = started + i / rate
+                if (ahead := due - time.perf_counter()) > 0:
+                    await producer.flush()  # what is due now leaves now
+                    await asyncio.sleep(ahead)
             if stamps is not None and ids is not None:
                 stamps.setdefault(ids[i], time.time())  # a redelivery keeps the first
             await producer.send(pre + topic, value=value, key=key)

@@ -204,9 +204,14 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def claims_round(
-    base: Settings, w: Workload, timeout: float, profile: Path | None = None
+    base: Settings,
+    w: Workload,
+    timeout: float,
+    profile: Path | None = None,
+    rate: float | None = None,
 ) -> dict[str, float]:
-    """Set the participants up, then time the claims from first produce to last settlement."""
+    """Set the participants up, then time the claims from first produce to last settlement:
+    as one burst, or paced at `rate` claims per second (latency at a sustainable load)."""
     stamps: dict[str, float] = {}
     async with _round(base) as (settings, worker):
         await harness.produce(settings, w.setup)
@@ -214,7 +219,7 @@ async def claims_round(
         start = harness.end_offsets(settings, PARTICIPANTS)
         profiler = Profiler(worker.proc.pid, profile)
         cpu = worker.cpu_seconds()
-        produce_s = await harness.produce(settings, w.timed, stamps, w.ids)
+        produce_s = await harness.produce(settings, w.timed, stamps, w.ids, rate=rate)
         await _drained(settings, worker, CLAIM_TOPICS, timeout)
         cpu = worker.cpu_seconds() - cpu
         profiler.stop()
@@ -228,6 +233,7 @@ async def claims_round(
     first = min(stamps.values())
     return {
         "claims": len(w.timed),
+        "paced_per_s": rate or 0.0,
         "decided": decided,
         "settled": len(settled),
         "produce_s": produce_s,

@@ -31,23 +31,10 @@ def _admin(settings: Settings) -> KafkaAdminClient:
 
 
 def internal_topics(settings: Settings) -> list[NewTopic]:
-    """Faust's own topics, created up front: a topic that appears after the consumer group has
-    formed is only noticed at the next metadata refresh, minutes later."""
-    # Small segments and an eager cleaner keep changelog recovery short after a restart.
-    compact = {
-        "cleanup.policy": "compact",
-        "segment.ms": str(3_600_000),
-        "min.cleanable.dirty.ratio": "0.1",
-    }
+    """Faust's own leader topic, created up front: a topic that appears after the consumer group
+    has formed is only noticed at the next metadata refresh, minutes later. (The worker has no
+    Faust table, so no changelog topic.)"""
     return [
-        NewTopic(
-            f"{settings.app_id}-{table}-changelog",
-            num_partitions=settings.topic_partitions,
-            replication_factor=settings.topic_replication,
-            topic_configs=compact,
-        )
-        for table in ("participants", "sponsors")
-    ] + [
         NewTopic(
             f"{settings.app_id}-__assignor-__leader",
             num_partitions=1,

@@ -187,7 +187,7 @@ class ParticipantEvents:
             "approved": out["outcome"] == "APPROVED",
             "paid": out["total"] if out["outcome"] == "APPROVED" else 0,
             # Without its inputs: they are recorded in PostgreSQL with the decision, and would
-            # grow the state (and its changelog) by up to ~10 KB per claim.
+            # grow the state (and every write of it) by up to ~10 KB per claim.
             "decision": encode_stored({k: v for k, v in out.items() if k != "assessment_inputs"}),
         }
         new = ps.claim_recorded(state, claim_id, summary, pos)

@@ -8,10 +8,10 @@ period order: a claim reads the ledger straight into the rules' ContributionMont
 aggregation and no sort. The tags of the postings applied (`event_tag`) are a second string,
 "tag|tag|...", so the same posting delivered twice counts once.
 
-Two strings rather than nested JSON: every change writes the whole state to the table's changelog
-and to the participant's row. For ten years of months, measured on the dev machine, Faust's json
-codec dumps the state in ~20 µs and loads it in ~9 µs this way, against ~116 µs and ~86 µs with a
-[wage_base, {program: amount}, paid_on] list per month and a list of tags.
+Two strings rather than nested JSON: every change writes the whole state to PostgreSQL
+(the participant's row) and every batch may load it back. For ten years of months, measured on
+the dev machine, json dumps the state in ~20 µs and loads it in ~9 µs this way, against ~116 µs
+and ~86 µs with a [wage_base, {program: amount}, paid_on] list per month and a list of tags.
 
 States written before this layout hold one string under "contributions" with a record per
 posting, "period:wage_base:JHT=a/JKK=b:paid_date:payer:tag|"; `ledger_of` reads them (and the

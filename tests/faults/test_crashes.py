@@ -48,7 +48,6 @@ def test_a_crash_at_the_commit_of_a_participant_batch(
     assert_passed(run, baseline)
 
 
-
 def test_sigkill_x10(run: Run, baseline: dict[str, Any]) -> None:
     """SIGKILL the only worker at ten random moments, restarting it each time."""
     run.add_worker()

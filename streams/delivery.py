@@ -142,6 +142,8 @@ class Delivery:
     async def run(self, stream: StreamT[Any]) -> None:
         store = await self.pipe.resources.store()
         tracked = self.pipe.track(self.consumer, store, self.topic)
+        # Partitions assigned before this agent was ready start at PostgreSQL's positions too.
+        await tracked.assigned(self.pipe.app.consumer.assignment())
         size, linger = self.pipe.settings.batch_size, self.pipe.settings.batch_linger_s
         s = cast(Stream[Any], stream)
         async for events in batches(stream, size, linger, tracked):

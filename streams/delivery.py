@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from faust.exceptions import ConsumerNotStarted
 from faust.streams import Stream
 from faust.types import EventT, StreamT
 
@@ -142,8 +143,13 @@ class Delivery:
     async def run(self, stream: StreamT[Any]) -> None:
         store = await self.pipe.resources.store()
         tracked = self.pipe.track(self.consumer, store, self.topic)
-        # Partitions assigned before this agent was ready start at PostgreSQL's positions too.
-        await tracked.assigned(self.pipe.app.consumer.assignment())
+        # Partitions assigned before this agent was ready start at PostgreSQL's positions too
+        # (a consumer not started yet has none: Faust's test_context).
+        try:
+            assigned = self.pipe.app.consumer.assignment()
+        except ConsumerNotStarted:
+            assigned = set()
+        await tracked.assigned(assigned)
         size, linger = self.pipe.settings.batch_size, self.pipe.settings.batch_linger_s
         s = cast(Stream[Any], stream)
         async for events in batches(stream, size, linger, tracked):

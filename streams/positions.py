@@ -52,10 +52,6 @@ async def retrying(what: str, call: Callable[[], Awaitable[R]]) -> R:
 class PositionStore(Protocol):
     async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]: ...
 
-    async def record_positions(
-        self, consumer: str, positions: dict[tuple[str, int], int]
-    ) -> None: ...
-
 
 class Positions:
     """Expected next offsets of one agent's partitions, backed by PostgreSQL."""
@@ -151,18 +147,6 @@ class Positions:
         await consumer.seek(tp, offset)
         self.seen_at[tp] = self.sought_at[tp] = time.monotonic()
         self.seeks += 1
-
-    async def record(self, events: list[Any]) -> None:
-        """After the batch's effects are durable: remember how far each partition got."""
-        last: dict[tuple[str, int], int] = {}
-        for e in events:
-            key = (e.message.topic, e.message.partition)
-            last[key] = max(last.get(key, -1), e.message.offset)
-        if last:
-            await retrying(
-                f"{self.name}: recording positions",
-                lambda: self.store.record_positions(self.name, last),
-            )
 
     async def watch(self) -> None:
         """Seek back partitions that have fallen silent below their high-water mark."""

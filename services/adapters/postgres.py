@@ -157,48 +157,7 @@ class PostgresStore:
 
     async def _save_participants(self, rows: Sequence[ParticipantRow]) -> None:
         async with self._tx() as conn:
-            await conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS participants_in"
-                " (LIKE participants INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            await conn.copy_records_to_table(
-                "participants_in",
-                columns=_PARTICIPANT_COLUMNS,
-                records=[_participant_record(r) for r in rows],
-            )
-            await conn.execute(_UPSERT_PARTICIPANTS)
-
-    async def save_sponsor_funding(self, row: SponsorFundingRow) -> None:
-        await _guard(
-            "save_sponsor_funding",
-            self._pool.execute(
-                "INSERT INTO sponsor_fundings (sponsor_id, cohort_id, sponsor_name, sponsor_kind,"
-                " period_start, period_end, budget, programs, participant_count, event_id)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING",
-                row.sponsor_id,
-                row.cohort_id,
-                row.sponsor_name,
-                row.sponsor_kind,
-                row.period_start,
-                row.period_end,
-                row.budget,
-                list(row.programs),
-                row.participant_count,
-                row.event_id,
-            ),
-        )
-
-    async def save_batch_marker(self, row: BatchMarkerRow) -> None:
-        await _guard(
-            "save_batch_marker",
-            self._pool.execute(
-                "INSERT INTO enrollment_batches (batch_id, sponsor_id, expected_count)"
-                " VALUES ($1,$2,$3) ON CONFLICT (batch_id) DO NOTHING",
-                row.batch_id,
-                row.sponsor_id,
-                row.expected_count,
-            ),
-        )
+            await _upsert_participants(conn, rows)
 
     # -- decisions and settlements ------------------------------------------------------------
 
@@ -278,18 +237,6 @@ class PostgresStore:
         )
         return {int(r["partition"]): int(r["offset"]) for r in rows}
 
-    async def record_positions(self, consumer: str, positions: dict[tuple[str, int], int]) -> None:
-        """Record the last offset processed per (topic, partition); positions never go back."""
-        async with self._pool.acquire() as conn:
-            await _guard(
-                "record_positions",
-                _record_positions(
-                    conn,
-                    consumer,
-                    [Position(t, p, o) for (t, p), o in positions.items()],
-                ),
-            )
-
     # -- worker v2: state, batch transactions and the event outbox --------------------------------
 
     async def load_participants(self, kpjs: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -356,16 +303,7 @@ class PostgresStore:
         async with self._tx() as conn:
             await _advance(conn, checkpoint)
             if rows:
-                await conn.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS participants_in"
-                    " (LIKE participants INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-                )
-                await conn.copy_records_to_table(
-                    "participants_in",
-                    columns=_PARTICIPANT_COLUMNS,
-                    records=[_participant_record(r) for r in _latest_per_kpj(rows)],
-                )
-                await conn.execute(_UPSERT_PARTICIPANTS)
+                await _upsert_participants(conn, _latest_per_kpj(rows))
             if decisions:
                 await conn.execute(_INSERT_DECISIONS, *_columns(decisions, _decision_record, 14))
             return await _insert_outbox(conn, outbox)
@@ -717,6 +655,21 @@ def _funding_record(r: SponsorFundingRow) -> tuple[Any, ...]:
         r.participant_count,
         r.event_id,
     )
+
+
+async def _upsert_participants(conn: asyncpg.Connection, rows: Sequence[ParticipantRow]) -> None:
+    """COPY into a temporary table, then one guarded upsert (an older position never
+    overwrites a newer one)."""
+    await conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS participants_in"
+        " (LIKE participants INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    await conn.copy_records_to_table(
+        "participants_in",
+        columns=_PARTICIPANT_COLUMNS,
+        records=[_participant_record(r) for r in rows],
+    )
+    await conn.execute(_UPSERT_PARTICIPANTS)
 
 
 async def _advance(conn: asyncpg.Connection, checkpoint: Checkpoint) -> None:

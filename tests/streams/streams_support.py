@@ -80,11 +80,6 @@ class MemoryStore:
         recorded = {p: o for (c, t, p), o in self.positions.items() if (c, t) == (consumer, topic)}
         return {**floor, **recorded}
 
-    async def record_positions(self, consumer: str, positions: dict[tuple[str, int], int]) -> None:
-        for (topic, partition), offset in positions.items():
-            key = (consumer, topic, partition)
-            self.positions[key] = max(self.positions.get(key, -1), offset)
-
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[int, PendingEvent] = field(default_factory=dict)
     event_ids: int = 0

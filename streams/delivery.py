@@ -174,7 +174,7 @@ class Delivery:
         except Fenced as e:
             if plan.failed is not None:
                 plan.failed()
-            self._fenced(tracked, cp, e)
+            await self._fenced(tracked, cp, e)
             return
         except StoreError as e:
             pipe.metrics.db_errors.labels(consumer, "permanent").inc()
@@ -192,20 +192,20 @@ class Delivery:
             try:
                 await retrying(consumer, pipe, lambda: store.advance(cp))
             except Fenced as fenced:
-                self._fenced(tracked, cp, fenced)
+                await self._fenced(tracked, cp, fenced)
             return
         self._maybe_crash("after-commit")
         pipe.metrics.batch_size.labels(consumer).observe(len(events))
         if plan.committed is not None:
             await plan.committed(result)
 
-    def _fenced(self, tracked: Positions, cp: Checkpoint, error: Fenced) -> None:
-        """Another worker applied (some of) this batch: forget these partitions' positions, so
-        they are read again from PostgreSQL before anything else of them is taken."""
+    async def _fenced(self, tracked: Positions, cp: Checkpoint, error: Fenced) -> None:
+        """Another worker applied (some of) this batch: read these partitions' positions from
+        PostgreSQL again and seek there, so nothing of the batch beyond them is skipped."""
         log.warning("%s: batch not applied: %s", self.consumer, error)
         self.pipe.metrics.fenced.labels(self.consumer).inc()
         for mark in cp.marks:
-            tracked.forget(mark.topic, mark.partition)
+            await tracked.resync(mark.topic, mark.partition)
 
 
 async def batches(

@@ -26,6 +26,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+from faust.exceptions import ConsumerNotStarted
+
 from services.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,19 @@ class Positions:
         for tp in [tp for tp in self.next if tp.topic == topic and tp.partition == partition]:
             self.next.pop(tp, None)
         self._recorded.pop(topic, None)
+
+    async def resync(self, topic: str, partition: int) -> None:
+        """After a fenced batch: read this partition's position from PostgreSQL again and, if it
+        is still ours, seek there. The fenced batch was acknowledged; any of its events beyond
+        what the other worker recorded must be read again, even if nothing new arrives."""
+        self.forget(topic, partition)
+        try:
+            assigned = self.app.consumer.assignment()
+        except ConsumerNotStarted:  # Faust's test_context: nothing to seek
+            return
+        for tp in assigned:
+            if tp.topic == topic and tp.partition == partition:
+                await self.seek(tp, await self.expected(tp), "batch fenced")
 
     async def assigned(self, tps: Any) -> None:
         """On assignment: start each of our partitions at the position PostgreSQL records (Kafka's

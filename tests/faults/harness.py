@@ -442,13 +442,18 @@ class Run:
 
     def lagging(self) -> bool:
         """True while some consumed topic has messages its agent has not recorded yet."""
+        return bool(self.lag())
+
+    def lag(self) -> list[tuple[str, int, int, int]]:
+        """(consumer, partition, recorded offset, end offset) of every partition behind."""
         ends = self.end_offsets(set(CONSUMERS.values()))
+        out = []
         for consumer, topic in CONSUMERS.items():
             done = self.positions(consumer)
             for p, end in ends.get(topic, {}).items():
                 if end > 0 and done.get(p, -1) < end - 1:
-                    return True
-        return False
+                    out.append((consumer, p, done.get(p, -1), end))
+        return out
 
     def end_offsets(self, topics: Iterable[str]) -> dict[str, dict[int, int]]:
         try:
@@ -510,7 +515,7 @@ class Run:
                 " (SELECT count(*) FROM payment_outbox WHERE published_at IS NULL) AS unpublished,"
                 " (SELECT count(*) FROM payment_results) AS results,"
                 " (SELECT count(*) FROM dead_letters) AS dead_letters"
-            )[0]
+            )[0] | {"behind": self.lag()}
         except Exception as e:
             return {"error": repr(e)}
 

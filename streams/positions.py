@@ -11,7 +11,8 @@ the offset we expect next on its partition:
 - higher: messages were skipped: the partition is sought back to the expected offset and the
   out-of-order events are dropped until it arrives, so events are always applied in order;
 - a partition whose expected offset stays below its high-water mark with no event arriving (a
-  dropped last message) is sought back by `Positions.watch`.
+  dropped last message) is sought back by `Positions.watch`; so is one with no position yet whose
+  first message was dropped (`watch` learns where its log starts).
 
 Before anything is recorded for a partition, the expected offset is the start of its log, so a
 new consumer begins with the first message. Redelivery is harmless: every consumer here is
@@ -86,10 +87,12 @@ class Positions:
                 )
             recorded = self._recorded[tp.topic]
             if tp.partition in recorded:
-                self.next[tp] = recorded[tp.partition] + 1
+                self.next.setdefault(tp, recorded[tp.partition] + 1)
             else:
                 earliest = await self.app.consumer.earliest_offsets(tp)
-                self.next[tp] = int(earliest.get(tp, 0) or 0)
+                # An event may have been admitted while we waited for the broker: keep its
+                # position rather than step back to the start of the log.
+                self.next.setdefault(tp, int(earliest.get(tp, 0) or 0))
         return self.next[tp]
 
     def admit_known(self, event: Any) -> bool | None:
@@ -143,6 +146,9 @@ class Positions:
             # runs the callback (a deadlock, cancelled by Faust). The rest start where Kafka
             # says, and `admit` checks their first event against the start of the log.
             if tp.partition not in recorded:
+                # `watch` learns where its log starts, outside the callback; until then the
+                # partition counts as seen now, so a dropped first message is sought back too.
+                self.seen_at[tp] = time.monotonic()
                 continue
             self.next[tp] = recorded[tp.partition] + 1
             await self.app.consumer.seek(tp, self.next[tp])
@@ -180,6 +186,12 @@ class Positions:
         """Seek back partitions that have fallen silent below their high-water mark."""
         consumer = self.app.consumer
         assigned = consumer.assignment()
+        # Partitions of ours with no expected offset yet (no position in PostgreSQL and no event
+        # seen since the assignment): without one, a first message Faust dropped would never be
+        # noticed. Their expected offset is the start of the log.
+        for tp in sorted(tp for tp in assigned if tp.topic == self.topic and tp not in self.next):
+            await self.expected(tp)
+            self.seen_at.setdefault(tp, time.monotonic())
         now = time.monotonic()
         for tp, expected in list(self.next.items()):
             if tp not in assigned:
@@ -187,5 +199,6 @@ class Positions:
                 self._recorded.pop(tp.topic, None)
                 continue
             quiet = now - self.seen_at.get(tp, now) > STALL_SECONDS
-            if quiet and expected < consumer.highwater(tp):
+            highwater = consumer.highwater(tp)  # None until the first fetch response
+            if quiet and highwater is not None and expected < highwater:
                 await self.seek(tp, expected, "silent below the high-water mark")

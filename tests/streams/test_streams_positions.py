@@ -1,0 +1,137 @@
+"""`Positions`: where each of an agent's partitions starts after an assignment, and how a
+message Faust dropped is noticed (streams/positions.py). The consumer here is a stand-in that
+records seeks; the real one is exercised by the e2e and fault tiers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import pytest
+
+from streams import positions as P
+from streams.positions import Positions
+
+TOPIC = "t.claims"
+
+
+class TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+@dataclass
+class Consumer:
+    """Assignment, log starts and high-water marks of a few partitions; seeks are recorded."""
+
+    assigned: set[TP]
+    starts: dict[TP, int]
+    highwaters: dict[TP, int | None]
+    in_callback: bool = False
+    seeks: list[tuple[TP, int]] = field(default_factory=list)
+
+    def assignment(self) -> set[TP]:
+        return self.assigned
+
+    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
+        # Inside the rebalance callback this call waits on the consumer thread running it.
+        assert not self.in_callback, "earliest_offsets called from the rebalance callback"
+        await asyncio.sleep(0)
+        return {tp: self.starts[tp] for tp in tps}
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        self.seeks.append((tp, offset))
+
+    def highwater(self, tp: TP) -> int | None:
+        return self.highwaters[tp]
+
+
+class Store:
+    def __init__(self, recorded: dict[int, int]) -> None:
+        self.recorded = recorded
+
+    async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]:
+        return dict(self.recorded)
+
+
+class App:
+    def __init__(self, consumer: Consumer) -> None:
+        self.consumer = consumer
+
+
+@dataclass
+class Message:
+    tp: TP
+    offset: int
+    topic: str = TOPIC
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+def setup(
+    recorded: dict[int, int], highwaters: dict[int, int | None]
+) -> tuple[Positions, Consumer]:
+    tps = {TP(TOPIC, p) for p in highwaters}
+    consumer = Consumer(
+        assigned=tps,
+        starts={tp: 0 for tp in tps},
+        highwaters={TP(TOPIC, p): hw for p, hw in highwaters.items()},
+    )
+    return Positions("settlement", Store(recorded), App(consumer), topic=TOPIC), consumer
+
+
+async def assign(positions: Positions, consumer: Consumer) -> None:
+    consumer.in_callback = True
+    try:
+        await positions.assigned(consumer.assigned)
+    finally:
+        consumer.in_callback = False
+
+
+async def test_assignment_seeks_recorded_partitions_and_never_asks_the_broker() -> None:
+    positions, consumer = setup({0: 41}, {0: 50, 1: 7})
+    await assign(positions, consumer)
+    assert consumer.seeks == [(TP(TOPIC, 0), 42)]
+
+
+async def test_a_dropped_first_message_of_a_partition_without_a_position_is_sought_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Partition 1 has no position in PostgreSQL; its only message (offset 0) never arrives.
+    `watch` must learn the start of its log and, once the partition is silent, seek there."""
+    positions, consumer = setup({0: 49}, {0: 50, 1: 1})
+    await assign(positions, consumer)
+    consumer.seeks.clear()
+    await positions.watch()
+    assert consumer.seeks == []  # not silent for long enough yet
+    monkeypatch.setattr(P, "STALL_SECONDS", -1.0)
+    await positions.watch()
+    assert consumer.seeks == [(TP(TOPIC, 1), 0)]  # partition 0 is complete: left alone
+
+
+async def test_watch_leaves_a_partition_alone_before_its_first_fetch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    positions, consumer = setup({}, {0: None})
+    await assign(positions, consumer)
+    monkeypatch.setattr(P, "STALL_SECONDS", -1.0)
+    await positions.watch()
+    assert consumer.seeks == []
+
+
+async def test_an_event_admitted_while_watch_waits_keeps_its_position() -> None:
+    """`watch` awaits the broker for a log start; an event of that partition admitted meanwhile
+    must not be stepped back over (its successor would then look like a gap)."""
+    positions, consumer = setup({}, {0: 3})
+    await assign(positions, consumer)
+    tp = TP(TOPIC, 0)
+    watching = asyncio.ensure_future(positions.watch())
+    assert await positions.admit(Event(Message(tp, 0)))
+    await watching
+    assert positions.next[tp] == 1
+    assert positions.admit_known(Event(Message(tp, 1))) is True
+    assert consumer.seeks == []

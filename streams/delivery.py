@@ -214,11 +214,12 @@ async def batches(
     """Batches of what the consumer has fetched (at most `size` events), in offset order per
     partition; the caller acknowledges them once their transaction has committed.
 
-    A reader task moves events from the stream into a bounded queue; a batch takes what is
-    waiting there and closes when it is full or when nothing more arrives within `linger`
-    seconds. The close is timed, never left to the next event: Faust can hold back or drop
-    stale messages after a seek or a rebalance, and a batch waiting for an event that never
-    comes would never commit (and a stopping worker would wait on it forever).
+    A reader task moves events from the stream into a bounded queue. A batch takes what is
+    waiting there and closes when it is full or `linger` seconds after its first event (what is
+    already waiting is still taken, so a backlog makes full batches). The close is timed, never
+    left to the next event: Faust can hold back or drop stale messages after a seek or a
+    rebalance, and a batch waiting for an event that never comes would never commit (and a
+    stopping worker would wait on it forever).
     `positions` skips what was already processed and seeks back over anything the consumer
     skipped (see streams/positions.py).
     """
@@ -237,6 +238,10 @@ async def batches(
             batch: list[Ev] = []
             seen = 0  # events consumed for this batch, skipped redeliveries included
             event = await _next(fetched, reader, None)
+            # The window opens with the batch's first event: under a steady trickle a batch
+            # closes `linger` seconds after it opened, never only when full (a claim every few
+            # milliseconds would otherwise wait for a thousand others).
+            closes = time.monotonic() + linger
             while event is not None:
                 seen += 1
                 admitted = positions.admit_known(event)
@@ -248,7 +253,7 @@ async def batches(
                     await s.ack(event)
                 if len(batch) >= size:
                     break
-                event = await _next(fetched, reader, linger)
+                event = await _next(fetched, reader, max(closes - time.monotonic(), 0.0))
             if not batch:
                 continue
             positions.consumed(batch[0].message.topic, seen)
@@ -275,7 +280,8 @@ async def _next(
     try:
         return fetched.get_nowait()
     except asyncio.QueueEmpty:
-        pass
+        if wait is not None and wait <= 0:
+            return None
     getter: asyncio.Future[Any] = asyncio.ensure_future(fetched.get())
     waiting: set[asyncio.Future[Any]] = {getter, reader}
     done, _ = await asyncio.wait(waiting, timeout=wait, return_when=FIRST_COMPLETED)

@@ -50,7 +50,7 @@ class Settings:
     web_port: int = 6066
     web_host: str = "127.0.0.1"
     batch_size: int = 1000
-    batch_linger_s: float = 0.02  # seconds a small batch waits for more events
+    batch_linger_s: float = 0.02  # seconds a batch may stay open after its first event
     outbox_interval_s: float = 0.2
     db_pool_size: int = 4
     # Participant states kept in each worker's cache (of those of its assigned partitions); a

@@ -215,7 +215,7 @@ async def main() -> int:
         "commit": _commit(),
         "batch_size": settings.batch_size,
         "batch_env": {
-            k: os.environ[k] for k in ("BATCH_SIZE", "BATCH_WINDOW_SECONDS") if k in os.environ
+            k: os.environ[k] for k in ("BATCH_SIZE", "BATCH_LINGER_SECONDS") if k in os.environ
         },
         "cpus": os.cpu_count(),
         "workers": harness.worker_count(),

@@ -238,10 +238,13 @@ class ReferencePaymentService:
 
 
 def realistic(seed: int) -> Decide:
-    """For the demo: most paid on time, some late (interest accrues), a few failed accounts."""
-    rng = random.Random(seed)
+    """For the demo: most paid on time, some late (interest accrues), a few failed accounts.
+
+    Each outcome is drawn from the seed and the instruction's idempotency key, never from the
+    order instructions arrive in: a run with two workers pays exactly as a run with one."""
 
     def decide(ins: dict[str, Any]) -> tuple[str, date | None, str | None]:
+        rng = random.Random(f"{seed}:{ins['idempotency_key']}")
         roll = rng.random()
         if roll < 0.01:
             return "FAILED", None, "account closed"

@@ -149,11 +149,14 @@ def test_the_default_pays_on_the_due_date() -> None:
 
 def test_the_realistic_payer_is_deterministic_and_mostly_on_time() -> None:
     due = date(2025, 6, 19)
-    one = [realistic(7)({"due_date": due}) for _ in range(1)]
+    instructions = [{"due_date": due, "idempotency_key": f"claim:CLM{i:013d}"} for i in range(400)]
     decide_a, decide_b = realistic(7), realistic(7)
-    a = [decide_a({"due_date": due}) for _ in range(400)]
-    b = [decide_b({"due_date": due}) for _ in range(400)]
-    assert a == b and one[0] == a[0]
+    a = [decide_a(ins) for ins in instructions]
+    # Another payer with the same seed, given the instructions in reverse order (as another
+    # worker interleaving would), decides each one alike.
+    b = [decide_b(ins) for ins in reversed(instructions)][::-1]
+    assert a == b
+    assert a != [realistic(8)(ins) for ins in instructions]
     on_time = sum(1 for status, paid, _ in a if status == "PAID" and paid == due)
     assert on_time > 300
     for status, paid, reason in a:

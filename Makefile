@@ -15,6 +15,8 @@ SEED        ?= 2016
 SCALE       ?= 0.1
 # Months of contributions replayed per claimant (JP and PU JHT claimants get their full history).
 MONTHS      ?= 6
+# Worker processes of `make run` (one consumer group; 2 share the 2 cores of the dev machine well).
+WORKERS     ?= 1
 
 .PHONY: help
 help: ## Show this help
@@ -59,7 +61,7 @@ down: ## Stop the local Kafka + PostgreSQL
 .PHONY: run
 run: up ## Main job: start workers, replay the realistic scenario through Kafka into PostgreSQL, print a summary
 	set -a; eval "$$(PYTHON=$(PY) $(STACK) env)"; set +a; \
-	$(VENV)/bin/claims run --fresh --scenario $(SCENARIO) --seed $(SEED) --scale $(SCALE) --contribution-months $(MONTHS)
+	$(VENV)/bin/claims run --fresh --scenario $(SCENARIO) --seed $(SEED) --scale $(SCALE) --contribution-months $(MONTHS) --workers $(WORKERS)
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict and the import contracts

@@ -7,6 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from services.adapters.postgres import PostgresStore
+from services.simulator.planning import (
+    ENROLLMENT_BAD_KINDS,
+    EXTRA_CLAIM_BAD_KINDS,
+    SUBJECT_BAD_KINDS,
+)
 
 PROGRAMS = ("JHT", "JKK", "JKM", "JP")
 
@@ -63,7 +68,9 @@ async def print_summary(store: PostgresStore, scenario: Any, sent: Counter[str])
     for row in s["participants"]:
         print(f"  {row['category']:<6} {row['n']:>10,}")
     complete = sum(1 for b in s["batches"] if b["applied"] >= b["expected_count"])
-    print(f"  enrollment batches complete: {complete}/{len(s['batches'])}")
+    missing = sum(max(b["expected_count"] - b["applied"], 0) for b in s["batches"])
+    short = f" (the rest lack {missing:,} rows: see the dead letters)" if missing else ""
+    print(f"  enrollment batches complete: {complete}/{len(s['batches'])}{short}")
     print("\n== Claims by program (read back from PostgreSQL) ==")
     print(
         f"  {'program':<8}{'decided':>9}{'approved':>10}{'rejected':>10}{'settled':>9}"
@@ -85,4 +92,58 @@ async def print_summary(store: PostgresStore, scenario: Any, sent: Counter[str])
     print("\n== Dead letters ==")
     for row in s["dead_letters"] or [{"error_class": "(none)", "n": 0}]:
         print(f"  {row['error_class']:<28} {row['n']:>7,}")
-    print(f"\nScenario expected: {scenario.expected}")
+    print("\n== The replay against the published figures ==")
+    print(f"  {'figure':<36}{'planned':>10}{'PostgreSQL':>12}")
+    for label, planned, found in replay_check(scenario.expected, s):
+        mark = "" if planned == found else "   DIFFERS"
+        print(f"  {label:<36}{planned:>10,}{found:>12,}{mark}")
+    print(
+        "  planned = the published figures of the scenario (approved claims per program, people"
+        " per cohort) plus its deliberately bad events, each with the outcome the rules must give"
+    )
+
+
+def replay_check(expected: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(figure, planned, found in PostgreSQL) for what a replay of `expected` must leave behind.
+
+    The scenario's bad events change the published counts in known ways: a bad enrollment is a
+    dead letter; a bad claim is decided and rejected, except that of the person with both a JKK
+    and a JKm death claim, whose JKK claim is approved and JKm claim rejected; a duplicate claim
+    is rejected; an exact redelivery is not decided again."""
+    bad: dict[str, int] = expected.get("bad", {})
+    rejected: Counter[str] = Counter()
+    approved_extra: Counter[str] = Counter()
+    for kind, plan in SUBJECT_BAD_KINDS.items():
+        if kind == "jkk_and_jkm_death_same_person":
+            approved_extra["JKK"] += bad.get(kind, 0)
+            rejected["JKM"] += bad.get(kind, 0)
+        else:
+            rejected[plan.program] += bad.get(kind, 0)
+    for kind, program in EXTRA_CLAIM_BAD_KINDS.items():
+        if kind != "exact_redelivery":
+            rejected[program] += bad.get(kind, 0)
+    by = {(r["program"], r["outcome"]): r["n"] for r in s["claims"]}
+    settled = {r["program"]: r for r in s["settled"]}
+    dead = {r["error_class"]: r["n"] for r in s["dead_letters"]}
+    rows = [
+        (
+            "participants enrolled",
+            sum(expected.get("participants", {}).values()),
+            sum(r["n"] for r in s["participants"]),
+        ),
+        (
+            "invalid enrollments (dead letters)",
+            sum(bad.get(k, 0) for k in ENROLLMENT_BAD_KINDS),
+            dead.get("InvalidEvent", 0),
+        ),
+    ]
+    for p in PROGRAMS:
+        approved = expected.get("claims", {}).get(p, 0) + approved_extra[p]
+        st = settled.get(p, {"n": 0, "paid": 0, "failed": 0})
+        rows += [
+            (f"{p} claims approved", approved, by.get((p, "APPROVED"), 0)),
+            (f"{p} claims rejected", rejected[p], by.get((p, "REJECTED"), 0)),
+            (f"{p} approved claims settled", approved, st["n"]),
+            (f"{p} settlements paid or failed", approved, st["paid"] + st["failed"]),
+        ]
+    return rows

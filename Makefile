@@ -33,7 +33,9 @@ venv: $(VENV)/.installed ## Create the virtualenv and install the project with i
 
 .PHONY: up
 up: venv ## Start the local Kafka + PostgreSQL (skips what KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL point elsewhere)
-	PYTHON=$(PY) $(STACK) up
+	@# The stack prints its settings for eval; with SECURE=1 they hold the worker's SASL password,
+	@# which must not land in a terminal scrollback or a CI log (`deploy/local/stack env` has it).
+	PYTHON=$(PY) $(STACK) up | sed -E 's/^(KAFKA_SASL_PASSWORD=).*/\1********** (deploy\/local\/stack env prints it)/; s#(://[^:/@]+:)[^@]*@#\1***@#'
 
 .PHONY: tools
 tools: ## Install promtool and prometheus (Debian package) and the AsyncAPI CLI (npm, tools/asyncapi)
@@ -65,7 +67,7 @@ run: up ## Main job: start workers, replay the realistic scenario through Kafka 
 
 .PHONY: lint
 lint: venv ## ruff, mypy --strict and the import contracts
-	$(VENV)/bin/ruff check services streams tests bench tools
+	$(VENV)/bin/ruff check services streams claims simulator reference_payment tests bench tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict tools/grafana_dashboard.py
 	$(VENV)/bin/lint-imports
@@ -83,6 +85,19 @@ test-faults: venv up ## Fault-injection tier only: crashes, outages, stalls and 
 .PHONY: test-unit
 test-unit: venv tools ## Unit tier only (no services needed; promtool for the alert rules)
 	$(PY) -m pytest tests/unit tests/streams
+
+# The secured tier: the local Kafka with SASL/SCRAM-SHA-512 over TLS and ACLs (SECURE=1 makes the
+# stack's certificates, SCRAM users and ACLs), and the tests that need it. It stops the secured
+# broker at the end, so that `make test` finds (or starts) a PLAINTEXT one on the same ports.
+SECURE_TESTS ?= tests/integration/test_kafka_security.py tests/e2e/test_secure_pipeline.py
+
+.PHONY: test-secure
+test-secure: venv ## Security tier: Kafka SASL_SSL + ACLs on the local stack (SECURE=1), refusals and e2e
+	@if [[ -n "$${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then echo "test-secure starts its own secured broker: unset KAFKA_BOOTSTRAP_SERVERS" >&2; exit 2; fi
+	SECURE=1 PYTHON=$(PY) $(STACK) up >/dev/null
+	rc=0; ( export SECURE=1; set -a; eval "$$(SECURE=1 PYTHON=$(PY) $(STACK) env)"; set +a; \
+	  $(PY) -m pytest $(SECURE_TESTS) ) || rc=$$?; \
+	SECURE=1 $(STACK) down kafka; exit $$rc
 
 # Kafka lines `make test-kafka-matrix` runs the integration and e2e tiers on (one broker at a time).
 KAFKA_MATRIX ?= 4.4.0 3.9.2

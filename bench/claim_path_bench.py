@@ -27,13 +27,14 @@ from typing import Any
 
 from faust.serializers import codecs
 
-from services.app.adjudication import Applied, ParticipantEvents, to_claim, to_coverage
+from services.app.adjudication import Applied, ParticipantEvents
 from services.app.assessment_inputs import encode_inputs
 from services.app.records import Position
+from services.app.translation import to_claim, to_coverage
 from services.rules import Category, Program, assess, default_rules
 from services.rules.contributions import expected, total_by_program
 from services.rules.dates import add_months
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 TOPIC = "bpjs.participant-events.v1"

@@ -12,7 +12,7 @@ from typing import Any
 
 import fastavro
 
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 NAME = "bpjs.claim.ClaimSubmitted"

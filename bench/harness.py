@@ -21,10 +21,10 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from kafka import KafkaAdminClient, KafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.adapters.postgres import PostgresStore
-from services.config import Secret, Settings, load_settings
+from services.adapters.postgres import connect_store
+from services.config import ROLE_VARS, Secret, Settings, load_settings
 from services.sealing import DEMO_PUBLIC_KEY
-from streams.admin import delete_service_topics, ensure_topics
+from streams.kafka.admin import delete_service_topics, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -64,10 +64,20 @@ def fresh_round(settings: Settings) -> Settings:
     fresh = replace(settings, app_id=f"bench-{run}")
     if not isolated():
         return fresh
-    joiner = "&" if "?" in settings.dsn else "?"
+
+    def in_schema(url: Secret | None) -> Secret | None:
+        if url is None:
+            return None
+        joiner = "&" if "?" in url.value else "?"
+        return Secret(f"{url.value}{joiner}search_path=bench_{run}")
+
     return replace(
         fresh,
-        database_url=Secret(f"{settings.dsn}{joiner}search_path=bench_{run}"),
+        database_url=in_schema(settings.database_url) or settings.database_url,
+        # The restricted roles' DSNs (when set) on the round's schema too.
+        worker_database_url=in_schema(settings.worker_database_url),
+        reader_database_url=in_schema(settings.reader_database_url),
+        import_database_url=in_schema(settings.import_database_url),
         topic_prefix=f"bench{run}.",
     )
 
@@ -92,7 +102,7 @@ async def prepare(settings: Settings) -> None:
         # Deletes the shared topics and tables: never under someone else's live run.
         wait_for_quiet(settings, float(os.environ.get("BENCH_WAIT_IDLE", 300)))
         delete_service_topics(settings)
-    store = await PostgresStore.connect(settings.dsn, size=1)
+    store = await connect_store(settings)
     try:
         if not isolated():
             await store.drop_all()
@@ -146,7 +156,7 @@ def wait_for_quiet(settings: Settings, timeout: float) -> list[str]:
 
 @dataclass
 class Worker:
-    """One `python -m streams.cli worker` process, as `claims run` starts it."""
+    """One `python -m claims.cli worker` process, as `claims run` starts it."""
 
     settings: Settings
     proc: subprocess.Popen[bytes]
@@ -169,9 +179,18 @@ class Worker:
             "DATABASE_URL": settings.dsn,
             "TOPIC_PREFIX": prefix(settings),
         }
+        # The worker as its own role when it has one (prepare() migrated as the owner), on the
+        # round's schema; never a role URL of another schema inherited from the environment.
+        for role, var in ROLE_VARS.items():
+            if role == "owner":
+                continue
+            if settings.has_own_dsn(role):
+                env[var] = settings.dsn_for(role)
+            else:
+                env.pop(var, None)
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"],
+                [sys.executable, "-m", "claims.cli", "worker"],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

@@ -30,15 +30,15 @@ import harness
 from aiokafka import AIOKafkaProducer
 from kafka import KafkaProducer
 
-from services.app import bulk_import as core
+from claims.imports.command import ImportOptions, run_import
+from claims.imports.files import open_source
+from claims.imports.make_file import write_import_file
+from claims.imports.publish import Preparer, Publisher
+from services.app import import_rows as core
 from services.config import Settings
-from streams import topics as T
 from streams.app import SCHEMAS_DIR
-from streams.bulk_import import ImportOptions, run_import
-from streams.codec import AvroCodec
-from streams.import_files import open_source
-from streams.import_publish import Preparer, Publisher
-from streams.make_import_file import write_import_file
+from streams.kafka import topics as T
+from streams.kafka.codec import AvroCodec
 
 Round = dict[str, float]
 

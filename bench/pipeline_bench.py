@@ -18,9 +18,9 @@ import raw_limits
 from harness import Encoded, Fleet
 
 from services.config import Settings
-from services.simulator import build_scenario
-from streams import topics as T
-from streams.codec import AvroCodec
+from simulator import build_scenario
+from streams.kafka import topics as T
+from streams.kafka.codec import AvroCodec
 
 SCENARIO = "jakarta-2016"
 BPU_COHORT = 250_000  # the Jakarta BPU cohort at scale 1.0

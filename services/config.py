@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Final
 
+from services.privacy import KEY_ID, LEGACY_KEY_ID, Keyring, NikKey
+
 DEFAULT_KAFKA: Final = "127.0.0.1:19092"
 DEFAULT_DATABASE_URL: Final = "postgresql://claims:claims@127.0.0.1:55432/claims"
+
+# Who connects to PostgreSQL, and with which variable (README "PostgreSQL roles"). The owner runs
+# the migrations; each other role has its own DSN and falls back to DATABASE_URL when that is
+# unset, so a one-role setup keeps working (with the owner's powers everywhere).
+ROLES: Final = ("owner", "worker", "reader", "importer")
+ROLE_VARS: Final[Mapping[str, str]] = {
+    "owner": "DATABASE_URL",
+    "worker": "WORKER_DATABASE_URL",
+    "reader": "READER_DATABASE_URL",
+    "importer": "IMPORT_DATABASE_URL",
+}
 
 
 class ConfigError(ValueError):
@@ -35,8 +50,25 @@ class Settings:
     """Every variable the service reads. The README's configuration table documents each one."""
 
     kafka_bootstrap_servers: str = DEFAULT_KAFKA
+    # PLAINTEXT (loopback, the default of make run and make test) or SASL_SSL: SCRAM over TLS,
+    # as the secured local stack (SECURE=1) and any shared cluster require.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: Secret = Secret("")
+    # PEM file of the CA that signed the brokers' certificates; unset: the system's CAs.
+    kafka_ssl_cafile: Path | None = None
     database_url: Secret = Secret(DEFAULT_DATABASE_URL)
+    # The restricted roles' DSNs; None (unset) means DATABASE_URL's (see dsn_for).
+    worker_database_url: Secret | None = None
+    reader_database_url: Secret | None = None
+    import_database_url: Secret | None = None
     nik_hash_key: Secret = Secret("")
+    # Key rotation (services/privacy.py Keyring): the id of NIK_HASH_KEY, which every new
+    # pseudonym carries (`v2:<hex>`; `v1`, the first key, writes none), and the previous keys as
+    # `<id>:<key>,...`, which only recognise (and re-key on sight) what they made.
+    nik_hash_key_id: str = LEGACY_KEY_ID
+    nik_hash_previous_keys: Secret = Secret("")
     # Seals every dead letter (base64 of a raw X25519 public key); not secret, but required by
     # the worker. The private keys belong to the inspect/replay tool only.
     dead_letter_public_key: str = ""
@@ -49,6 +81,11 @@ class Settings:
     data_dir: Path = Path(".local/faust")
     web_port: int = 6066
     web_host: str = "127.0.0.1"
+    # Bearer tokens of the worker's web server (streams/ops/access.py). STATUS_TOKEN guards every
+    # path but /livez, /readyz and /metrics, and is required when WEB_HOST is not loopback;
+    # METRICS_TOKEN guards /metrics when set (Prometheus' `authorization:`), which is open without.
+    status_token: Secret = Secret("")
+    metrics_token: Secret = Secret("")
     batch_size: int = 1000
     batch_linger_s: float = 0.02  # seconds a batch may stay open after its first event
     outbox_interval_s: float = 0.2
@@ -64,16 +101,54 @@ class Settings:
     rules_overrides_file: Path | None = None
     log_level: str = "INFO"
     log_format: str = "text"
+    # Logs a line per batch (topic, size, events still queued): for diagnosing batching only.
+    debug_batches: bool = False
+    # Fault injection for the fault tier only (tests/faults/test_crashes.py):
+    # "<consumer>:<before-commit|after-commit>:<n>" exits at that point of that agent's n-th batch.
+    crash_at: str = ""
 
     @property
     def dsn(self) -> str:
         return self.database_url.value
 
+    def _role_secret(self, role: str) -> Secret | None:
+        if role not in ROLES:
+            raise ValueError(f"unknown PostgreSQL role {role!r}: one of {', '.join(ROLES)}")
+        return {
+            "owner": self.database_url,
+            "worker": self.worker_database_url,
+            "reader": self.reader_database_url,
+            "importer": self.import_database_url,
+        }[role]
+
+    def has_own_dsn(self, role: str) -> bool:
+        """The role's own variable is set (the owner's always counts as set)."""
+        return self._role_secret(role) is not None
+
+    def dsn_for(self, role: str) -> str:
+        """The DSN `role` connects with: its own variable, else DATABASE_URL."""
+        secret = self._role_secret(role)
+        return (secret or self.database_url).value
+
+    def dsn_variable(self, role: str) -> str:
+        """The variable whose value dsn_for(role) is (for messages)."""
+        return ROLE_VARS[role] if self.has_own_dsn(role) else "DATABASE_URL"
+
 
 ENV_VARS: Final[Mapping[str, str]] = {
     "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "kafka_security_protocol": "KAFKA_SECURITY_PROTOCOL",
+    "kafka_sasl_mechanism": "KAFKA_SASL_MECHANISM",
+    "kafka_sasl_username": "KAFKA_SASL_USERNAME",
+    "kafka_sasl_password": "KAFKA_SASL_PASSWORD",
+    "kafka_ssl_cafile": "KAFKA_SSL_CAFILE",
     "database_url": "DATABASE_URL",
+    "worker_database_url": "WORKER_DATABASE_URL",
+    "reader_database_url": "READER_DATABASE_URL",
+    "import_database_url": "IMPORT_DATABASE_URL",
     "nik_hash_key": "NIK_HASH_KEY",
+    "nik_hash_key_id": "NIK_HASH_KEY_ID",
+    "nik_hash_previous_keys": "NIK_HASH_PREVIOUS_KEYS",
     "dead_letter_public_key": "DEAD_LETTER_PUBLIC_KEY",
     "dead_letter_private_keys": "DEAD_LETTER_PRIVATE_KEYS",
     "app_id": "CLAIMS_APP_ID",
@@ -84,6 +159,8 @@ ENV_VARS: Final[Mapping[str, str]] = {
     "data_dir": "CLAIMS_DATA_DIR",
     "web_port": "WEB_PORT",
     "web_host": "WEB_HOST",
+    "status_token": "STATUS_TOKEN",
+    "metrics_token": "METRICS_TOKEN",
     "batch_size": "BATCH_SIZE",
     "batch_linger_s": "BATCH_LINGER_SECONDS",
     "outbox_interval_s": "OUTBOX_INTERVAL_SECONDS",
@@ -94,15 +171,34 @@ ENV_VARS: Final[Mapping[str, str]] = {
     "rules_overrides_file": "RULES_OVERRIDES_FILE",
     "log_level": "LOG_LEVEL",
     "log_format": "LOG_FORMAT",
+    "debug_batches": "DEBUG_BATCHES",
+    "crash_at": "CLAIMS_CRASH_AT",
 }
 
 _CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
+    "kafka_security_protocol": ("PLAINTEXT", "SASL_SSL"),
+    "kafka_sasl_mechanism": ("SCRAM-SHA-512", "SCRAM-SHA-256"),
     "table_store": ("memory://", "rocksdb://"),
     "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
     "log_format": ("text", "json"),
 }
 
+_BOOLEANS: Final[Mapping[str, bool]] = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
 MIN_KEY_LENGTH: Final = 16
+MIN_TOKEN_LENGTH: Final = 16
+# RFC 6750's b64token: what a bearer token may hold, so it travels in a header unchanged.
+_B64TOKEN: Final = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+_MAKE_ONE: Final = "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` makes one"
 
 
 def _cast(name: str, var: str, raw: str, annotation: str) -> object:
@@ -119,7 +215,11 @@ def _cast(name: str, var: str, raw: str, annotation: str) -> object:
             return number
     except ValueError as e:
         raise ConfigError(f"{var}={raw!r}: {e}") from e
-    if annotation == "Secret":
+    if annotation == "bool":
+        if raw.lower() not in _BOOLEANS:
+            raise ConfigError(f"{var}={raw!r}: expected one of {', '.join(_BOOLEANS)}")
+        return _BOOLEANS[raw.lower()]
+    if annotation in ("Secret", "Secret | None"):
         return Secret(raw)
     if annotation in ("Path", "Path | None"):
         return Path(raw)
@@ -150,15 +250,115 @@ def load_settings(
             f"NIK_HASH_KEY must be set to a secret of at least {MIN_KEY_LENGTH} characters: "
             "it keys the hash that pseudonymises every NIK (make run and the tests set a local one)"
         )
+    if require_hash_key:
+        nik_keyring(settings)  # the key id and the previous keys are well formed
     if not 6 <= settings.session_timeout_s <= 300:
         # The broker's group.min/max.session.timeout.ms defaults: outside them it refuses the join.
         raise ConfigError(
             f"SESSION_TIMEOUT_SECONDS={settings.session_timeout_s:g}: must be 6 to 300 seconds"
         )
-    if not settings.dsn.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("DATABASE_URL must be a postgresql:// URL")
+    for role in ROLES:
+        if settings.has_own_dsn(role) and not settings.dsn_for(role).startswith(
+            ("postgresql://", "postgres://")
+        ):
+            # Never the value: it may hold a password.
+            raise ConfigError(f"{ROLE_VARS[role]} must be a postgresql:// URL")
+    _check_kafka_security(settings)
     _check_dead_letter_keys(settings)
+    _check_tokens(settings)
+    if settings.crash_at and crash_point(settings.crash_at) is None:
+        raise ConfigError(
+            f"CLAIMS_CRASH_AT={settings.crash_at!r}: expected"
+            " <consumer>:<before-commit|after-commit>:<n> (fault injection; leave unset)"
+        )
     return settings
+
+
+def _check_kafka_security(settings: Settings) -> None:
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return
+    if not settings.kafka_sasl_username or not settings.kafka_sasl_password.value:
+        raise ConfigError(
+            f"KAFKA_SECURITY_PROTOCOL={settings.kafka_security_protocol} needs KAFKA_SASL_USERNAME"
+            " and KAFKA_SASL_PASSWORD (the SCRAM user of this component)"
+        )
+    cafile = settings.kafka_ssl_cafile
+    if cafile is not None and not cafile.is_file():
+        raise ConfigError(f"KAFKA_SSL_CAFILE={str(cafile)!r}: no such file (the brokers' CA, PEM)")
+
+
+def crash_point(crash_at: str) -> tuple[str, str, int] | None:
+    """CLAIMS_CRASH_AT as (consumer, point, n), or None if it is not of that form."""
+    name, _, rest = crash_at.partition(":")
+    point, _, n = rest.partition(":")
+    if not name or point not in ("before-commit", "after-commit") or not n.isdigit():
+        return None
+    return name, point, int(n)
+
+
+def nik_keyring(settings: Settings) -> Keyring:
+    """NIK_HASH_KEY under NIK_HASH_KEY_ID, and NIK_HASH_PREVIOUS_KEYS (`<id>:<key>,...`)."""
+    current = settings.nik_hash_key_id
+    if not KEY_ID.fullmatch(current):
+        raise ConfigError(f"NIK_HASH_KEY_ID={current!r}: must be 1-16 letters or digits, e.g. v2")
+    previous: list[NikKey] = []
+    entries = [e.strip() for e in settings.nik_hash_previous_keys.value.split(",") if e.strip()]
+    for i, entry in enumerate(entries, start=1):
+        key_id, sep, key = entry.partition(":")
+        where = f"NIK_HASH_PREVIOUS_KEYS entry #{i}"
+        if not sep or not KEY_ID.fullmatch(key_id) or len(key) < MIN_KEY_LENGTH:
+            raise ConfigError(
+                f"{where}: expected <key id>:<key of at least {MIN_KEY_LENGTH} characters>,"
+                " e.g. v1:<the key that was NIK_HASH_KEY> (entries separated by commas)"
+            )
+        if key_id in (current, *(k.key_id for k in previous)):
+            raise ConfigError(
+                f"{where}: key id {key_id!r} is already used by"
+                f" {'NIK_HASH_KEY_ID' if key_id == current else 'an earlier entry'}; each key"
+                " needs an id of its own"
+            )
+        if key == settings.nik_hash_key.value:
+            raise ConfigError(f"{where}: is NIK_HASH_KEY itself; a previous key must differ")
+        previous.append(NikKey(key_id, key))
+    return Keyring(NikKey(current, settings.nik_hash_key.value), tuple(previous))
+
+
+def _check_tokens(settings: Settings) -> None:
+    """A token, when set, is long enough to resist guessing and fits a header; the message gives
+    its length and the reason, never its characters."""
+    for name in ("status_token", "metrics_token"):
+        token: Secret = getattr(settings, name)
+        if not token.value:
+            continue
+        var = ENV_VARS[name]
+        if len(token.value) < MIN_TOKEN_LENGTH or not _B64TOKEN.fullmatch(token.value):
+            raise ConfigError(
+                f"{var}=<{len(token.value)} characters>: must be a bearer token of at least"
+                f" {MIN_TOKEN_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + / ({_MAKE_ONE})"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """WEB_HOST reaches only this machine: `localhost` or a loopback address (127.0.0.0/8,
+    ::1). Anything else, a wildcard (0.0.0.0, ::) or a name included, counts as beyond."""
+    name = host.strip().strip("[]")
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def require_status_token(settings: Settings) -> None:
+    """The worker refuses to serve claim data beyond loopback without a bearer token."""
+    if not settings.status_token.value and not is_loopback(settings.web_host):
+        raise ConfigError(
+            f"STATUS_TOKEN must be set when WEB_HOST={settings.web_host!r} is beyond loopback:"
+            " GET /claims/{claim_id} serves claim data to whoever reaches the port; set a"
+            f" bearer token of at least {MIN_TOKEN_LENGTH} characters ({_MAKE_ONE}) or bind"
+            " WEB_HOST to 127.0.0.1"
+        )
 
 
 def _check_dead_letter_keys(settings: Settings) -> None:

@@ -6,6 +6,10 @@ from __future__ import annotations
 class ServiceError(Exception):
     """Root of every error raised by services/."""
 
+    # The variable holding the DSN of the connection that failed, when a store error comes from
+    # one (DATABASE_URL, WORKER_DATABASE_URL, ...): the one-line message names it.
+    variable: str | None = None
+
 
 class TransientError(ServiceError):
     """Worth retrying: lost connection, serialization failure, deadlock, broker not ready."""
@@ -13,6 +17,15 @@ class TransientError(ServiceError):
 
 class StoreError(ServiceError):
     """A database operation failed for a reason retrying will not fix."""
+
+
+class MissingPrivilege(StoreError):
+    """PostgreSQL refused a statement: the role of the DSN in `variable` lacks a privilege (a
+    restricted role pointed at the wrong command, or grants not applied: `claims migrate`)."""
+
+
+class SchemaBehind(StoreError):
+    """The database's schema is older than this code, and the role cannot migrate it."""
 
 
 class InvalidEvent(ServiceError):

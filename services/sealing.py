@@ -20,6 +20,7 @@ import os
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,7 +28,18 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from services.app.records import Position
+
+class Position(Protocol):
+    """Where a sealed message came from (services.app.records.Position is one): bound into the
+    seal, so a sealed value cannot be passed off as another message's."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+
 
 VERSION = 1
 KEY_ID_BYTES = 8

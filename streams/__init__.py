@@ -1,1 +1,3 @@
-"""Kafka edge of the claims service: Faust app, topic declarations, Avro codec and agents."""
+"""The worker: the Faust app (app.py, the composition root), its agents, their delivery, the
+Kafka edge and what operators see. May import services, never the simulator; nothing here
+imports claims/ (the tools) or reference_payment/."""

@@ -1,7 +1,7 @@
 """The composition root: builds the Faust app, its topics and agents from Settings.
 
 The agents live in streams/agents/ (one module each), the delivery they share (batches,
-positions, one transaction per batch) in streams/delivery.py, their wiring in
+positions, one transaction per batch) in streams/delivery/batches.py, their wiring in
 streams/pipeline.py. No Faust table: PostgreSQL owns the state.
 """
 
@@ -16,21 +16,26 @@ from faust.types import StreamT
 from prometheus_client import CollectorRegistry
 
 from services.adapters.metrics import Metrics
-from services.app import adjudication
+from services.adapters.rule_files import rules_from_settings
+from services.app.followups import FollowUps
+from services.app.ports import WorkerStore
 from services.config import Settings
 from services.rules import RuleSet
-from streams import topics as T
+from streams.agents.corrections import AccountCorrections
 from streams.agents.dead_letters import DeadLetterRecorder
 from streams.agents.participants import ParticipantEvents
 from streams.agents.payments import PaymentResults
 from streams.agents.relays import install_relays
 from streams.agents.settlement import Settlement
 from streams.agents.sponsors import SponsorEvents
-from streams.delivery import Delivery, Handler
-from streams.observe import install_observe
-from streams.pipeline import PROGRAM_TOPICS, SCHEMAS_DIR, Pipeline
-from streams.state_cache import StateCache
-from streams.web import install_web
+from streams.delivery.batches import Delivery, Handler
+from streams.delivery.state_cache import StateCache
+from streams.kafka import topics as T
+from streams.kafka.auth import faust_credentials
+from streams.ops.access import web_options
+from streams.ops.observe import install_observe
+from streams.ops.web import install_web
+from streams.pipeline import PROGRAM_TOPICS, SCHEMAS_DIR, Fatal, Pipeline, Producer
 
 __all__ = ["SCHEMAS_DIR", "Pipeline", "build_app"]
 
@@ -38,14 +43,27 @@ __all__ = ["SCHEMAS_DIR", "Pipeline", "build_app"]
 def build_app(
     settings: Settings,
     *,
+    store: WorkerStore | None = None,
+    producer: Producer | None = None,
+    on_fatal: Fatal | None = None,
     rules: RuleSet | None = None,
     registry: CollectorRegistry | None = None,
 ) -> tuple[faust.App, Pipeline]:
-    """Build the worker. Tests and the CLI call this same builder."""
+    """Build the worker. Tests and the CLI call this same builder.
+
+    The adapters are arguments: `store` (default: PostgreSQL at WORKER_DATABASE_URL, checked
+    at start; or at DATABASE_URL, migrated at start, when that is unset), `producer` (default:
+    the app's Kafka producer), `on_fatal` (default: exit the process, no batch acknowledged),
+    `rules` (default: the built-in rules with RULES_OVERRIDES_FILE) and `registry` (default: a
+    new Prometheus registry). The agent tests pass a memory store, a recording producer and a
+    fatal that raises.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        # None on PLAINTEXT; SCRAM over TLS for consumer, producer and topic creation alike.
+        broker_credentials=faust_credentials(settings),
         store=settings.table_store,
         datadir=str(settings.data_dir),
         topic_partitions=settings.topic_partitions,
@@ -69,6 +87,9 @@ def build_app(
         web_port=settings.web_port,
         web_host=settings.web_host,
         web_bind=settings.web_host,
+        # Bearer tokens (STATUS_TOKEN, METRICS_TOKEN) as an aiohttp middleware over every route;
+        # refuses (ConfigError) a WEB_HOST beyond loopback without STATUS_TOKEN.
+        web_application_options=web_options(settings),
         table_standby_replicas=0,
         logging_config=None,
         key_serializer="raw",
@@ -77,9 +98,8 @@ def build_app(
     registry = registry if registry is not None else CollectorRegistry()
     metrics = Metrics(registry)
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
-    pipe = Pipeline(
-        app, settings, rules if rules is not None else adjudication.load_rules(settings), metrics
-    )
+    rules = rules if rules is not None else rules_from_settings(settings)
+    pipe = Pipeline(app, settings, rules, metrics, store, producer, on_fatal)
     # Started and stopped with the app, so the pool is created in on_start, not at import time.
     app.add_dependency(pipe.resources)
     _wire(app, pipe)
@@ -89,14 +109,16 @@ def build_app(
 
 
 def _wire(app: faust.App, pipe: Pipeline) -> None:
-    """Each agent runs its handler through the one shared delivery (streams/delivery.py)."""
+    """Each agent runs its handler through the one shared delivery (streams/delivery/batches.py)."""
     cache = StateCache(pipe.settings.state_cache_size)
+    followups = FollowUps(pipe.codec.encode, lambda payload: pipe.codec.decode(payload).record)
     participants_topic = pipe.settings.topic_prefix + T.PARTICIPANT_EVENTS.name
     handlers: list[tuple[str, Handler]] = [
         (T.PARTICIPANT_EVENTS.name, ParticipantEvents(pipe, cache)),
         (T.SPONSOR_EVENTS.name, SponsorEvents(pipe)),
         *((topic, Settlement(pipe, program)) for program, topic in PROGRAM_TOPICS.items()),
-        (T.PAYMENT_RESULTS.name, PaymentResults(pipe)),
+        (T.PAYMENT_RESULTS.name, PaymentResults(pipe, followups)),
+        (T.ACCOUNT_CORRECTIONS.name, AccountCorrections(pipe, followups)),
         (T.DEAD_LETTERS.name, DeadLetterRecorder(pipe)),
     ]
     for topic, handler in handlers:

@@ -8,24 +8,24 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import faust
 from faust.types import EventT
 
 from services.adapters.metrics import Metrics
-from services.adapters.postgres import PostgresStore
 from services.app import dead_letters, intake
+from services.app.ports import Outboxes, WorkerStore
 from services.app.records import DeadLetterRow, PendingEvent, Position
 from services.config import Settings, require_dead_letter_public_key
 from services.errors import ServiceError
 from services.rules import RuleSet
 from services.sealing import Sealer
-from streams import topics as T
-from streams.codec import AvroCodec
-from streams.logs import event_fields
-from streams.outage_log import OutageLog
-from streams.positions import Positions
+from streams.delivery.positions import Positions
+from streams.kafka import topics as T
+from streams.kafka.codec import AvroCodec
+from streams.ops.logs import event_fields
+from streams.ops.outage_log import OutageLog
 from streams.resources import Resources
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,42 @@ MAX_KEPT_VALUE_BYTES = 512 * 1024
 PROGRAM_TOPICS = {p: T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")}
 
 
+class Producer(Protocol):
+    """Where the worker's records go: a declared topic's name, a key, the encoded value."""
+
+    async def send(self, topic: str, key: str, value: bytes) -> Awaitable[Any]:
+        """Hand a record over; the returned awaitable completes when the broker has it."""
+
+    async def flush(self) -> None:
+        """Wait until everything handed over is acknowledged."""
+
+
+Fatal = Callable[[str, BaseException], NoReturn]
+
+
+class FaustProducer:
+    """The app's producer, through the topics the pipeline declared."""
+
+    def __init__(self, app: faust.App, topics: dict[str, Any]) -> None:
+        self._app, self._topics = app, topics
+
+    async def send(self, topic: str, key: str, value: bytes) -> Awaitable[Any]:
+        sent: Awaitable[Any] = await self._topics[topic].send(
+            key=key.encode(), value=value, force=True
+        )
+        return sent
+
+    async def flush(self) -> None:
+        await self._app.producer.flush()
+
+
+def exit_now(where: str, error: BaseException) -> NoReturn:
+    """Stop the process at once: no batch is acknowledged, it is replayed after the restart."""
+    log.critical("%s: stopping the worker, batch not acknowledged: %r", where, error)
+    logging.shutdown()
+    os._exit(70)
+
+
 def position(event: Ev) -> Position:
     m = event.message
     return Position(m.topic, m.partition, m.offset)
@@ -47,7 +83,14 @@ class Pipeline:
     """Shared wiring for the agents: codec, store, metrics, rules, and the error policy."""
 
     def __init__(
-        self, app: faust.App, settings: Settings, rules: RuleSet, metrics: Metrics
+        self,
+        app: faust.App,
+        settings: Settings,
+        rules: RuleSet,
+        metrics: Metrics,
+        store: WorkerStore | None = None,
+        producer: Producer | None = None,
+        on_fatal: Fatal | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -58,7 +101,7 @@ class Pipeline:
         self.sealer = Sealer.from_config(
             require_dead_letter_public_key(settings), settings.nik_hash_key.value
         )
-        self.resources = Resources(settings, self.reseal_legacy_dead_letters)
+        self.resources = Resources(settings, self.reseal_legacy_dead_letters, store=store)
         self.outages = OutageLog(log)  # outage warnings: one line per writer per interval
         self.trackers: list[Positions] = []
         # Prefixed topic name -> its declaration (what its values may be).
@@ -77,13 +120,12 @@ class Pipeline:
         }
         # Full (prefixed) topic names, as the outbox records them, to the declared names.
         self.declared = {settings.topic_prefix + name: name for name in self.topics}
+        self.producer = producer if producer is not None else FaustProducer(app, self.topics)
+        self._on_fatal = on_fatal if on_fatal is not None else exit_now
 
     async def send(self, topic: str, key: str, value: bytes) -> Awaitable[Any]:
         """Hand a record to the producer; the caller awaits the returned delivery before acking."""
-        sent: Awaitable[Any] = await self.topics[topic].send(
-            key=key.encode(), value=value, force=True
-        )
-        return sent
+        return await self.producer.send(topic, key, value)
 
     async def dead_letter(self, event: Ev, error: BaseException, consumer: str) -> Awaitable[Any]:
         """Park a message we cannot apply, with its error, in the dead-letter topic.
@@ -169,7 +211,7 @@ class Pipeline:
             value_schema=self.codec.writer_name(value),
         )
 
-    async def reseal_legacy_dead_letters(self, store: PostgresStore) -> None:
+    async def reseal_legacy_dead_letters(self, store: WorkerStore) -> None:
         """Seal the dead letters stored before migration 0003 (clear key and value) at start."""
         try:
             resealed, dropped = await dead_letters.reseal_legacy(
@@ -220,9 +262,9 @@ class Pipeline:
 
     async def flush(self) -> None:
         """Wait until everything handed to the producer is acknowledged."""
-        await self.app.producer.flush()
+        await self.producer.flush()
 
-    async def publish(self, store: PostgresStore, pending: Sequence[PendingEvent]) -> int:
+    async def publish(self, store: Outboxes, pending: Sequence[PendingEvent]) -> int:
         """Publish committed outbox records to their topics, wait for the broker's acks, then
         delete them. A crash in between publishes them again (the leader's relay, after its
         grace period): delivery is at least once, and every consumer is idempotent."""
@@ -236,7 +278,7 @@ class Pipeline:
         await store.events_published([item.id for item in pending])
         return len(pending)
 
-    def track(self, consumer: str, store: PostgresStore, topic: str | None = None) -> Positions:
+    def track(self, consumer: str, store: WorkerStore, topic: str | None = None) -> Positions:
         """The position tracker of one agent (its processed offsets live in PostgreSQL)."""
         counter = self.metrics.events_consumed
         tracked = Positions(
@@ -251,6 +293,4 @@ class Pipeline:
         Used only for failures outside the per-event policy (e.g. the broker refusing the
         dead-letter topic). Faust would otherwise ack a batch whose agent raised.
         """
-        log.critical("%s: stopping the worker, batch not acknowledged: %r", where, error)
-        logging.shutdown()
-        os._exit(70)
+        self._on_fatal(where, error)

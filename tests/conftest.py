@@ -7,7 +7,7 @@ import shlex
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -16,13 +16,50 @@ REPO = Path(__file__).resolve().parent.parent
 STACK = REPO / "deploy" / "local" / "stack"
 
 
+# The restricted roles' DSNs (README: PostgreSQL roles). Taken out of the environment here, once:
+# a test that points DATABASE_URL at its own schema must not leave its subprocesses a role URL
+# of another schema. Tests ask the Stack for them instead (Stack.role_env, schema qualified).
+ROLE_VARS = ("WORKER_DATABASE_URL", "READER_DATABASE_URL", "IMPORT_DATABASE_URL")
+_GIVEN_ROLES = {v: os.environ.pop(v) for v in ROLE_VARS if os.environ.get(v)}
+
+
+def with_schema(url: str, schema: str) -> str:
+    """`url` with search_path=schema (how each test keeps to a schema of its own)."""
+    return f"{url}{'&' if '?' in url else '?'}search_path={schema}"
+
+
 @dataclass(frozen=True)
 class Stack:
-    """Where the tests find Kafka and PostgreSQL; `local` is False for the user's own services."""
+    """Where the tests find Kafka and PostgreSQL; `local` is False for the user's own services.
+
+    `roles` holds the restricted roles' DSNs by variable (the local stack's own roles, or those
+    the user exported); a role without one falls back to DATABASE_URL, as the service does.
+    """
 
     kafka_bootstrap: str
     database_url: str
     local: bool
+    roles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def worker_url(self) -> str:
+        return self.roles.get("WORKER_DATABASE_URL", self.database_url)
+
+    @property
+    def reader_url(self) -> str:
+        return self.roles.get("READER_DATABASE_URL", self.database_url)
+
+    @property
+    def import_url(self) -> str:
+        return self.roles.get("IMPORT_DATABASE_URL", self.database_url)
+
+    def role_env(self, schema: str) -> dict[str, str]:
+        """DATABASE_URL and every role's variable, all on `schema`: the environment of a
+        process that works in that schema with the least privilege each part needs."""
+        return {
+            "DATABASE_URL": with_schema(self.database_url, schema),
+            **{var: with_schema(url, schema) for var, url in self.roles.items()},
+        }
 
 
 def parse_env(text: str) -> dict[str, str]:
@@ -36,7 +73,7 @@ def parse_env(text: str) -> dict[str, str]:
     return pairs
 
 
-SERVICE_VARS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+SERVICE_VARS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", *ROLE_VARS)
 
 
 def _run_stack(*args: str) -> subprocess.CompletedProcess[str]:
@@ -70,7 +107,9 @@ def stack() -> Stack:
     local = parse_env(_run_stack("env").stdout)
     ours = (kafka, database) == (local["KAFKA_BOOTSTRAP_SERVERS"], local["DATABASE_URL"])
     if kafka and database and not ours:
-        return Stack(kafka_bootstrap=kafka, database_url=database, local=False)
+        return Stack(
+            kafka_bootstrap=kafka, database_url=database, local=False, roles=dict(_GIVEN_ROLES)
+        )
     up = _run_stack("up")
     if up.returncode != 0:
         pytest.fail(
@@ -81,6 +120,7 @@ def stack() -> Stack:
         kafka_bootstrap=local["KAFKA_BOOTSTRAP_SERVERS"],
         database_url=local["DATABASE_URL"],
         local=True,
+        roles={v: local[v] for v in ROLE_VARS if v in local},
     )
 
 

@@ -45,7 +45,7 @@ class Worker:
         self.starts += 1
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"],
+                [sys.executable, "-m", "claims.cli", "worker"],
                 env=self.env,
                 cwd=REPO,
                 stdout=out,
@@ -58,7 +58,7 @@ class Worker:
 
     def wait_ready(self, timeout: float = 120) -> None:
         assert self.proc is not None
-        url = f"http://127.0.0.1:{self.port}/metrics"
+        url = f"http://127.0.0.1:{self.port}/livez"  # open whatever tokens are set
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -104,8 +104,10 @@ class Worker:
         return 0
 
     def metrics(self) -> str:
-        url = f"http://127.0.0.1:{self.port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as r:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/metrics")
+        if self.env.get("METRICS_TOKEN"):
+            request.add_header("Authorization", f"Bearer {self.env['METRICS_TOKEN']}")
+        with urllib.request.urlopen(request, timeout=5) as r:
             return str(r.read().decode())
 
     def tail(self, n: int = 60) -> str:

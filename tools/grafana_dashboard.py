@@ -261,6 +261,61 @@ def settlement(d: dashboard.Dashboard) -> dashboard.Dashboard:
     )
 
 
+def contributions(d: dashboard.Dashboard) -> dashboard.Dashboard:
+    checked = f'{PROGRAM},result!="NOT_CHECKED"'
+    underpaid = f'{PROGRAM},result="UNDERPAID"'
+    return (
+        d.with_row(dashboard.Row("Contributions and employers"))
+        .with_panel(
+            series(
+                "Under-paid share of checked contributions",
+                "Postings found under-paid, of those the rules could price (NOT_CHECKED left"
+                " out), per program. ClaimsContributionUnderpaymentRising: over 5% of an hour's"
+                " postings and twice the share of the week before, for 30 minutes.",
+                [
+                    query(
+                        f"{rate(M.contributions_checked, 'program', underpaid)}"
+                        f" / {rate(M.contributions_checked, 'program', checked)}",
+                        "{{program}}",
+                    )
+                ],
+                unit="percentunit",
+            )
+        )
+        .with_panel(
+            series(
+                "Contributions checked per minute",
+                "Postings judged against the month's contribution due, by program and result"
+                f" ({total(M.contributions_checked)}).",
+                [
+                    query(
+                        f"{rate(M.contributions_checked, 'program, result', PROGRAM)} * 60",
+                        "{{program}} {{result}}",
+                    )
+                ],
+                stacked=True,
+            )
+        )
+        .with_panel(
+            single(
+                "Penalties and employer obligations in range",
+                "Late penalties recorded on postings (2% a month, PU) and what employers owe on"
+                " claims (BENEFIT_FIRST, WAGE_SHORTFALL), in the selected range; `claims employer"
+                " NPP` shows one employer's account.",
+                [
+                    query(in_range(M.contribution_penalties, "program"), "penalty {{program}}"),
+                    query(
+                        in_range(M.employer_obligation_amount, "program, kind"),
+                        "{{kind}} {{program}}",
+                        "B",
+                    ),
+                ],
+                unit="currencyIDR",
+            )
+        )
+    )
+
+
 def deadlines(d: dashboard.Dashboard) -> dashboard.Dashboard:
     pending = name(M.deadline_pending)
     return (
@@ -394,8 +449,8 @@ def build() -> dashboard.Dashboard:
         dashboard.Dashboard("BPJS claims")
         .uid("bpjs-claims")
         .description(
-            "Claims service: throughput, decisions, amounts, deadlines, lag, dead letters,"
-            " dependencies and database latency per program."
+            "Claims service: throughput, decisions, amounts, contributions and employers,"
+            " deadlines, lag, dead letters, dependencies and database latency per program."
         )
         .tags(["bpjs", "claims"])
         .timezone("Asia/Jakarta")
@@ -405,7 +460,7 @@ def build() -> dashboard.Dashboard:
         .time("now-6h", "now")
         .with_variable(program)
     )
-    for section in (throughput, settlement, deadlines, health):
+    for section in (throughput, settlement, contributions, deadlines, health):
         d = section(d)
     return d
 

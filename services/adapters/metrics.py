@@ -54,6 +54,43 @@ class Metrics:
             ["program"],
             registry=registry,
         )
+        self.contributions_checked = Counter(
+            "claims_contributions_checked_total",
+            "Posted contributions judged against the contribution due for their month, per"
+            " program and result (EXACT, UNDERPAID, OVERPAID, NOT_CHECKED).",
+            ["program", "result"],
+            registry=registry,
+        )
+        self.contributions_late = Counter(
+            "claims_contributions_late_total",
+            "Posted contributions paid after their month's due date, per program.",
+            ["program"],
+            registry=registry,
+        )
+        self.contribution_penalties = Counter(
+            "claims_contribution_penalty_rupiah_total",
+            "Late-payment penalties recorded (2% a month late, PU), in Rupiah, per program.",
+            ["program"],
+            registry=registry,
+        )
+        self.employer_obligations = Counter(
+            "claims_employer_obligations_total",
+            "Employer obligations recorded, per program and kind (BENEFIT_FIRST, WAGE_SHORTFALL).",
+            ["program", "kind"],
+            registry=registry,
+        )
+        self.employer_obligation_amount = Counter(
+            "claims_employer_obligation_amount_rupiah_total",
+            "What employers owe on claims, in Rupiah, per program and kind.",
+            ["program", "kind"],
+            registry=registry,
+        )
+        self.reimbursements = Counter(
+            "claims_employer_reimbursements_total",
+            "Reimbursements issued to employers that paid an employer-first claim, per program.",
+            ["program"],
+            registry=registry,
+        )
         self.settled_amount = Counter(
             "claims_settled_amount_rupiah_total",
             "Sum of settled benefit amounts in Rupiah.",
@@ -117,7 +154,7 @@ class Metrics:
             "Payment instructions written but not yet published (NaN: PostgreSQL unreachable).",
             registry=registry,
         )
-        # Sampled every few seconds by streams/observe.py: 1 when the dependency answers.
+        # Sampled every few seconds by streams/ops/observe.py: 1 when the dependency answers.
         self.dependency_up = Gauge(
             "claims_dependency_up",
             "1 when the dependency answers this worker (postgres: SELECT 1; kafka: metadata).",
@@ -141,7 +178,7 @@ class Metrics:
             ["program"],
             registry=registry,
         )
-        # Sampled by streams/observe.py. Lag: only the partitions this worker holds (a partition
+        # Sampled by streams/ops/observe.py. Lag: only the partitions this worker holds (a partition
         # is one label set: at most TOPIC_PARTITIONS per topic), so sum over workers per topic.
         self.consumer_lag = Gauge(
             "claims_consumer_lag_messages",
@@ -155,5 +192,33 @@ class Metrics:
             "claims_deadline_pending",
             "Settled, unpaid claims due within 2 working days (due_soon) or past due (overdue).",
             ["program", "state"],
+            registry=registry,
+        )
+        # Read from PostgreSQL like the deadline gauges (aggregate with max()). Age buckets of
+        # services/app/aged_unpaid.py: not_due, 1-7, 8-30, over_30 days past the due date.
+        self.owed_instructions = Gauge(
+            "claims_owed_instructions",
+            "Payment instructions not yet paid (first, late interest, re-issued), per program and"
+            " age past their due date.",
+            ["program", "age"],
+            registry=registry,
+        )
+        self.owed_amount = Gauge(
+            "claims_owed_rupiah",
+            "Rupiah of payment instructions not yet paid, per program and age past due date.",
+            ["program", "age"],
+            registry=registry,
+        )
+        self.instructions_issued = Counter(
+            "claims_followup_instructions_total",
+            "Follow-up payment instructions issued, per program and purpose (interest: the"
+            " statutory late interest; reissue: a FAILED payment to a corrected payee).",
+            ["program", "purpose"],
+            registry=registry,
+        )
+        self.account_corrections = Counter(
+            "claims_account_corrections_total",
+            "Payee corrections applied (reissued) or rejected, with the rejection code.",
+            ["outcome", "reason"],
             registry=registry,
         )

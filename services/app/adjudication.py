@@ -6,59 +6,34 @@ applies what comes back (new state, a row to persist, decisions to publish). Not
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.app import contribution_ledger as ledger
 from services.app import participant_state as ps
 from services.app.assessment_inputs import encode_inputs
-from services.app.records import BatchMarkerRow, ParticipantRow, Position, SponsorFundingRow
-from services.config import Settings
-from services.errors import ServiceError
-from services.privacy import pseudonymise
-from services.rules import (
-    AccidentOutcome,
-    AccidentType,
-    Approved,
-    Category,
-    Child,
-    Coverage,
-    DisabilityItem,
-    EndReason,
-    Heir,
-    HeirRelation,
-    JhtClaim,
-    JhtGround,
-    JkkClaim,
-    JkmClaim,
-    JpClaim,
-    PensionKind,
-    PriorClaim,
-    Program,
-    ProgramPeriod,
-    RuleSet,
-    SchoolLevel,
-    SponsorFunding,
-    TransportCost,
-    TransportMode,
-    assess,
-    default_rules,
+from services.app.employer_accounts import EmployerAccounts, Obligation, Reimbursement
+from services.app.participant_rows import participant_row, resync_row
+from services.app.records import ContributionCheckRow, ParticipantRow, Position
+from services.app.stored_decisions import decode_stored, encode_stored
+from services.app.translation import (
+    SponsorLookup,
+    claim_kind,
+    prior_claims,
+    to_claim,
+    to_coverage,
 )
+from services.errors import ServiceError
+from services.privacy import Keyring
+from services.rules import Approved, Coverage, PriorClaim, RuleSet, assess
 from services.rules.claims import Claim
 from services.rules.decision import Decision
 from services.rules.reasons import ReasonCode
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 DECISION_NS = uuid.UUID("6f1c1a52-6b0e-4d7e-9a4b-2f7d0c3e8a11")
-SponsorLookup = Callable[[str], Mapping[str, Any] | None]
-
-
 COVERAGE_EVENTS = frozenset({"ParticipantEnrolled", "ProgramsChanged", "CoverageEnded"})
 
 
@@ -75,14 +50,6 @@ class IdentityConflict(IdentityMismatch):
     refused, so a KPJ, its contributions and its claims never pass to someone else."""
 
 
-def load_rules(settings: Settings) -> RuleSet:
-    """The default rule set, with the overrides file applied when RULES_OVERRIDES_FILE is set."""
-    rules = default_rules()
-    if settings.rules_overrides_file is not None:
-        rules = rules.with_json_overrides(settings.rules_overrides_file.read_text(encoding="utf-8"))
-    return rules
-
-
 @dataclass(frozen=True)
 class Applied:
     """What applying one event produced."""
@@ -92,14 +59,19 @@ class Applied:
     row: ParticipantRow | None = None
     decisions: tuple[dict[str, Any], ...] = ()
     replayed: bool = False
+    checks: tuple[ContributionCheckRow, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
+    reimbursements: tuple[Reimbursement, ...] = ()
 
 
 class ParticipantEvents:
     """Applies enrollment, contribution and claim events for one participant, in order."""
 
-    def __init__(self, rules: RuleSet, nik_key: str, source: str = "bpjs-claims") -> None:
+    def __init__(self, rules: RuleSet, nik_key: str | Keyring, source: str = "bpjs-claims") -> None:
+        """`nik_key`: the keyring (current and previous keys), or one key (`v1`, no rotation)."""
         self.rules = rules
-        self._key = nik_key
+        self.employer = EmployerAccounts(rules)
+        self._keys = nik_key if isinstance(nik_key, Keyring) else Keyring.single(nik_key)
         self._source = source
 
     def apply(
@@ -112,7 +84,17 @@ class ParticipantEvents:
         now: datetime,
     ) -> Applied:
         kind = name.rsplit(".", 1)[-1]
-        ref = pseudonymise(record["nik"], self._key)
+        ref = self._keys.pseudonym(record["nik"])
+        rekeyed = False
+        if (
+            state is not None
+            and state["ref"] != ref
+            and self._keys.matches(record["nik"], state["ref"])
+        ):
+            # Stored under a previous key, and this event proves the NIK: re-keyed on sight,
+            # written with the state this event leaves (a redelivery at an applied position
+            # writes nothing: the next new event re-keys it).
+            state, rekeyed = {**state, "ref": ref}, True
         if state is not None and state["ref"] != ref:
             # Checked before the replay guard too: a mismatch is never a harmless redelivery.
             if kind == "ParticipantEnrolled":
@@ -131,6 +113,11 @@ class ParticipantEvents:
         if kind in COVERAGE_EVENTS and ps.applied_before(state, record):
             # The same event published again (a batch re-sent, `claims import` re-run, an
             # upstream outbox replayed): applied again it would reopen or undo later changes.
+            if rekeyed and state is not None:  # but the new pseudonym is written: re-keys
+                moved = ps.advanced(state, pos)
+                return Applied(
+                    kind, moved, participant_row(record["kpj"], moved, pos), replayed=True
+                )
             return Applied(kind, row=resync_row(record["kpj"], state, pos), replayed=True)
         if kind == "ParticipantEnrolled":
             new = ps.enrolled(record, ref, pos)
@@ -144,10 +131,29 @@ class ParticipantEvents:
         elif kind == "CoverageEnded":
             new = ps.noting(ps.coverage_ended(state, record, pos), record)
         elif kind == "ContributionPosted":
-            new = ps.contribution_posted(state, record, pos)
+            return self._contribution(record, state, sponsors, pos, now)
         else:
             raise ServiceError(f"{name} is not a participant event")
         return Applied(kind, new, participant_row(record["kpj"], new, pos))
+
+    def _contribution(
+        self,
+        record: Mapping[str, Any],
+        state: ps.State,
+        sponsors: SponsorLookup,
+        pos: Position,
+        now: datetime,
+    ) -> Applied:
+        """Posted to its month, judged against what was due, and any employer-first claim it
+        clears reimbursed (services/app/employer_accounts.py)."""
+        tags = ledger.ledger_of(state)[1]
+        new = ps.contribution_posted(state, record, pos)
+        if new[ledger.TAGS] == tags:  # the same posting again: counted once, judged once
+            return Applied("ContributionPosted", new, participant_row(record["kpj"], new, pos))
+        new, checks = self.employer.judge(state, new, record)
+        new, paid_back = self.employer.reimbursements(new, record, sponsors, now)
+        row = participant_row(record["kpj"], new, pos)
+        return Applied("ContributionPosted", new, row, checks=checks, reimbursements=paid_back)
 
     def _claim(
         self,
@@ -190,8 +196,14 @@ class ParticipantEvents:
             # grow the state (and every write of it) by up to ~10 KB per claim.
             "decision": encode_stored({k: v for k, v in out.items() if k != "assessment_inputs"}),
         }
+        owed: tuple[Obligation, ...] = ()
+        if isinstance(decision, Approved):
+            owed = self.employer.obligations(state, decision, out, now)
+            if decision.payable_by.value == "EMPLOYER_FIRST":
+                summary["employer_first"] = True  # until reimbursed (EmployerAccounts)
         new = ps.claim_recorded(state, claim_id, summary, pos)
-        return Applied("ClaimSubmitted", new, participant_row(record["kpj"], new, pos), (out,))
+        row = participant_row(record["kpj"], new, pos)
+        return Applied("ClaimSubmitted", new, row, (out,), obligations=owed)
 
     def decision_record(
         self,
@@ -257,234 +269,3 @@ class ParticipantEvents:
                 {"name": c.name, "passed": c.passed, "detail": c.detail} for c in prov.checks
             ],
         }
-
-
-# -- stored decisions (re-emitted byte-for-byte equal in content on replay) ------------------------
-
-
-def encode_stored(decision: Mapping[str, Any]) -> str:
-    return base64.b64encode(_STORED.encode(decision).encode()).decode()
-
-
-def decode_stored(stored: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(base64.b64decode(stored["decision"]))
-    out["occurred_at"] = datetime.fromisoformat(out["occurred_at"])
-    out["submitted_at"] = datetime.fromisoformat(out["submitted_at"])
-    out["event_date"] = date.fromisoformat(out["event_date"])
-    out.setdefault("assessment_inputs", None)  # kept with the first decision's row only
-    return out
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
-# Built once: json.dumps with any option builds a new encoder for every call.
-_STORED = json.JSONEncoder(default=_json_default)
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
-_LEDGER_TEXT = (ledger.LEDGER, ledger.TAGS)
-
-
-# -- translation from events and state to the rules' values --------------------------------------
-
-
-_PROGRAMS = {p.value: p for p in Program}
-
-
-def _d(text: str | None) -> date | None:
-    return None if text is None else date.fromisoformat(text)
-
-
-def to_coverage(state: Mapping[str, Any], sponsors: SponsorLookup) -> Coverage:
-    program = _PROGRAMS.__getitem__  # a dict lookup: Program(value) costs ~1 µs a call
-    periods = tuple(
-        ProgramPeriod(program(p), date.fromisoformat(s), _d(e))
-        for p, spans in state["programs"].items()
-        for s, e in spans
-    )
-    # Kept per month and in period order as contributions arrive: read, not re-aggregated.
-    contributions = ledger.contribution_months(ledger.ledger_of(state)[0])
-    ended = state.get("ended")
-    return Coverage(
-        category=Category(state["category"]),
-        birth_date=date.fromisoformat(state["birth_date"]),
-        enrolled_on=date.fromisoformat(state["enrolled_on"]),
-        periods=periods,
-        contributions=contributions,
-        sponsor_funding=sponsor_funding(state.get("sponsor"), sponsors),
-        declared_wage=state["wage"],
-        jkk_risk_class=state.get("risk_class"),
-        ended_on=None if ended is None else date.fromisoformat(ended[0]),
-        end_reason=None if ended is None else EndReason(ended[1]),
-    )
-
-
-def sponsor_funding(sponsor_id: str | None, sponsors: SponsorLookup) -> tuple[SponsorFunding, ...]:
-    if sponsor_id is None:
-        return ()
-    found = sponsors(sponsor_id)
-    if not found:
-        return ()
-    return tuple(
-        SponsorFunding(
-            sponsor_id,
-            date.fromisoformat(s),
-            date.fromisoformat(e),
-            tuple(_PROGRAMS[p] for p in programs),
-        )
-        for s, e, programs, *_cohort in found["fundings"]
-    )
-
-
-def prior_claims(state: Mapping[str, Any]) -> tuple[PriorClaim, ...]:
-    return tuple(
-        PriorClaim(
-            cid,
-            _PROGRAMS[c["program"]],
-            date.fromisoformat(c["event_date"]),
-            c["kind"],
-            c["approved"],
-            c["paid"],
-        )
-        for cid, c in state["claims"].items()
-    )
-
-
-def claim_kind(claim: Claim) -> str:
-    if isinstance(claim, JhtClaim):
-        return claim.ground.value
-    if isinstance(claim, JkkClaim):
-        return claim.outcome.value
-    if isinstance(claim, JkmClaim):
-        return "DEATH"
-    return claim.kind.value
-
-
-def _children(d: Mapping[str, Any]) -> tuple[Child, ...]:
-    return tuple(
-        Child(c["birth_date"], SchoolLevel(c["school_level"])) for c in d.get("children", ())
-    )
-
-
-def to_claim(r: Mapping[str, Any]) -> Claim:
-    """The rules' claim from a decoded ClaimSubmitted (the union detail decodes as a plain dict)."""
-    d, program = r["detail"], Program(r["program"])
-    common = {
-        "claim_id": r["claim_id"],
-        "event_date": r["event_date"],
-        "submitted_on": r["occurred_at"].astimezone(JAKARTA).date(),
-    }
-    if program is Program.JHT:
-        return JhtClaim(**common, ground=JhtGround(d["ground"]), exit_date=d.get("exit_date"))
-    if program is Program.JKK:
-        return JkkClaim(
-            **common,
-            accident_type=AccidentType(d["accident_type"]),
-            reported_stage1_on=d["reported_stage1_on"],
-            reported_stage2_on=d.get("reported_stage2_on"),
-            wage=d["wage"],
-            outcome=AccidentOutcome(d["outcome"]),
-            medical_costs=d["medical_costs"],
-            transport=tuple(
-                TransportCost(TransportMode(t["mode"]), t["amount"]) for t in d["transport"]
-            ),
-            incapacity_days=d["incapacity_days"],
-            disabilities=tuple(
-                DisabilityItem(i["item"], i.get("function_lost_percent")) for i in d["disabilities"]
-            ),
-            left_handed=d.get("left_handed", False),
-            children=_children(d),
-        )
-    if program is Program.JKM:
-        return JkmClaim(
-            **common,
-            heirs=tuple(Heir(h["name"], HeirRelation(h["relation"])) for h in d["heirs"]),
-            children=_children(d),
-            during_placement=d.get("during_placement", False),
-        )
-    return JpClaim(**common, kind=PensionKind(d["kind"]))
-
-
-def resync_row(kpj: str, state: ps.State | None, pos: Position) -> ParticipantRow | None:
-    """The participant's row as the state already holds it, for an event delivered again.
-
-    Written at the state's own position, so the guarded upsert changes nothing when the row is
-    already there (it always is since PostgreSQL owns the state; kept for states rebuilt by a
-    replay from offset 0)."""
-    if state is None or state.get("pos") is None:
-        return None
-    partition, offset = state["pos"]
-    return participant_row(kpj, state, Position(pos.topic, partition, offset))
-
-
-def participant_row(kpj: str, state: Mapping[str, Any], pos: Position) -> ParticipantRow:
-    """The participant's row in PostgreSQL, which owns the state: `coverage_json` is the whole
-    pseudonymised state the adjudicator works from (no NIK, only its keyed hash), the other
-    columns what queries and reports filter on."""
-    rest = {k: v for k, v in state.items() if k not in _LEDGER_TEXT}
-    # The ledger's two strings are most of the state and need no escaping: written as they are.
-    ledger_text = "".join(
-        f',"{key}":{ledger.json_string(state[key])}' for key in _LEDGER_TEXT if key in state
-    )
-    ended = state.get("ended")
-    return ParticipantRow(
-        kpj=kpj,
-        participant_ref=state["ref"],
-        category=state["category"],
-        birth_date=date.fromisoformat(state["birth_date"]),
-        employer_npp=state.get("npp"),
-        sponsor_id=state.get("sponsor"),
-        work_unit=state.get("work_unit"),
-        batch_id=state.get("batch"),
-        enrolled_on=date.fromisoformat(state["enrolled_on"]),
-        declared_wage=state["wage"],
-        jkk_risk_class=state.get("risk_class"),
-        ended_on=None if ended is None else date.fromisoformat(ended[0]),
-        end_reason=None if ended is None else ended[1],
-        coverage_json=f"{_COMPACT.encode(rest)[:-1]}{ledger_text}}}",
-        position=pos,
-    )
-
-
-# -- sponsor events --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SponsorChange:
-    kind: str
-    sponsor_id: str
-    sponsor_state: dict[str, Any] | None = None
-    funding: SponsorFundingRow | None = None
-    batch: BatchMarkerRow | None = None
-
-
-def sponsor_change(name: str, r: Mapping[str, Any], get: Callable[[str], Any]) -> SponsorChange:
-    """A funded period extends the sponsor's fundings; a batch marker is recorded for audit."""
-    kind = name.rsplit(".", 1)[-1]
-    if kind == "EnrollmentBatchCompleted":
-        sid = r.get("sponsor_id") or ""
-        return SponsorChange(
-            kind, sid, batch=BatchMarkerRow(r["batch_id"], r.get("sponsor_id"), r["expected_count"])
-        )
-    sid = r["sponsor_id"]
-    current = get(sid) or {"fundings": []}
-    span = [r["period_start"].isoformat(), r["period_end"].isoformat(), list(r["programs"])]
-    # One row per (cohort, period start): the same funding sent again replaces itself; another
-    # cohort of the same sponsor, or a renewal for a new period, adds to what is funded.
-    span = [*span, r["cohort_id"]]
-    fundings = [f for f in current["fundings"] if (f[0], f[3:]) != (span[0], span[3:])] + [span]
-    row = SponsorFundingRow(
-        sid,
-        r["cohort_id"],
-        r["sponsor_name"],
-        r["sponsor_kind"],
-        r["period_start"],
-        r["period_end"],
-        r["budget"],
-        tuple(r["programs"]),
-        r["participant_count"],
-        r["event_id"],
-    )
-    return SponsorChange(kind, sid, {"fundings": sorted(fundings)}, funding=row)

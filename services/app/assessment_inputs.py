@@ -103,7 +103,8 @@ def _coverage_text(coverage: Coverage) -> str:
 
 
 def _months_text(months: tuple[ContributionMonth, ...]) -> str:
-    """Compact rows [period, wage_base, {program: amount}, paid_on]; a JP claimant has 180+.
+    """Compact rows [period, wage_base, {program: amount}, paid_on(, [short programs])]; a JP
+    claimant has 180+.
 
     Dates, ints and program codes need no JSON escaping. Months paying the same amounts share
     one tuple (services/app/contribution_ledger.py), so its text is made once per tuple."""
@@ -114,7 +115,10 @@ def _months_text(months: tuple[ContributionMonth, ...]) -> str:
         if paying is None:
             paying = _dumps({a.program.value: a.amount for a in m.amounts})
             amounts_text[id(m.amounts)] = paying
-        rows.append(f'["{m.period.isoformat()}",{m.wage_base},{paying},"{m.paid_on.isoformat()}"]')
+        row = f'["{m.period.isoformat()}",{m.wage_base},{paying},"{m.paid_on.isoformat()}"'
+        if m.short:  # a fifth element only for an under-paid month (older inputs have four)
+            row += "," + _dumps(sorted(p.value for p in m.short))
+        rows.append(row + "]")
     return ",".join(rows)
 
 
@@ -179,8 +183,9 @@ def _decode_coverage(data: Mapping[str, Any]) -> Coverage:
             int(wage),
             tuple(ProgramAmount(Program(p), int(a)) for p, a in amounts.items()),
             date.fromisoformat(paid),
+            frozenset(Program(p) for p in short[0]) if short else frozenset(),
         )
-        for period, wage, amounts, paid in data["contributions"]
+        for period, wage, amounts, paid, *short in data["contributions"]
     )
     coverage: Coverage = _build(Coverage, rest)
     return replace(coverage, contributions=months)

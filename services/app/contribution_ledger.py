@@ -23,12 +23,15 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from services.rules import ContributionMonth, Program, ProgramAmount
 
 LEDGER, TAGS, OLD_LEDGER = "ledger", "ledger_tags", "contributions"
+SHORT = "short_months"
+"""State key of the months still under-paid: {"YYYY-MM": "JHT/JP"} (absent when none is)."""
 Month = tuple[int, dict[str, int], str]
 """(wage_base, amount per program, latest payment date) of one month."""
 
@@ -64,6 +67,14 @@ def posted(ledger: str, period: str, wage_base: int, amounts: Mapping[str, int],
     return ledger[:start] + merged + ledger[end:]
 
 
+def month_amounts(ledger: str, period: str) -> dict[str, int]:
+    """What the ledger holds for one month, per program (empty when nothing was posted)."""
+    start = _find(ledger, period)
+    if start < 0:
+        return {}
+    return _month(ledger[start : ledger.index("|", start)])[1][1]
+
+
 def render(months: Iterable[tuple[str, Month]]) -> str:
     """The ledger text of these months, in the order given."""
     return "".join(_record(period, month) for period, month in months)
@@ -85,8 +96,11 @@ def ledger_months(ledger: str) -> dict[str, Month]:
     return months
 
 
-def contribution_months(ledger: str) -> tuple[ContributionMonth, ...]:
-    """The rules' view of a current-layout ledger, months in period order.
+def contribution_months(
+    ledger: str, short: Mapping[str, str] | None = None
+) -> tuple[ContributionMonth, ...]:
+    """The rules' view of a current-layout ledger, months in period order. `short`: the
+    under-paid months, period -> "JHT/JP" (the state's "short_months").
 
     Months paying the same amounts share one tuple of ProgramAmount (they are frozen): a wage
     rarely changes, so a ten-year ledger builds a handful of them instead of hundreds."""
@@ -97,11 +111,12 @@ def contribution_months(ledger: str) -> tuple[ContributionMonth, ...]:
         paying = shared.get(amounts)
         if paying is None:
             paying = shared[amounts] = _program_amounts(amounts)
-        months.append(
-            ContributionMonth(
-                date.fromisoformat(f"{period}-01"), int(wage), paying, date.fromisoformat(paid)
-            )
+        month = ContributionMonth(
+            date.fromisoformat(f"{period}-01"), int(wage), paying, date.fromisoformat(paid)
         )
+        if short and period in short:
+            month = replace(month, short=frozenset(_PROGRAMS[p] for p in short[period].split("/")))
+        months.append(month)
     return tuple(months)
 
 

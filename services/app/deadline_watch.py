@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from typing import Final
 
 from services.rules import Program
-from services.rules.holidays import HolidayCalendar, default_calendar
+from services.rules.defaults import default_calendar
+from services.rules.holidays import HolidayCalendar
 
 PROGRAMS: Final = tuple(p.value for p in Program)
 STATES: Final = ("due_soon", "overdue")
@@ -21,7 +22,8 @@ def due_soon_until(
 ) -> date:
     """The last due date that counts as due soon: the Nth working day after `today`, counted the
     way the deadlines are (PP 44/2015 Pasal 37 and 40; Permenaker 4/2022: working days, weekends
-    and national holidays excluded)."""
+    and national holidays excluded). UnknownHolidayYear when the horizon reaches a year the
+    holiday table lacks."""
     calendar = calendar or default_calendar()
     day, remaining = today, working_days
     while remaining:

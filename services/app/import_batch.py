@@ -14,8 +14,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from services.app.bulk_import import Enrollment, Problem, Rejected
 from services.app.import_fields import mask_nik
+from services.app.import_rows import Enrollment, Problem, Rejected
 
 EVENT_NS = uuid.UUID("a4d5c1e8-0f5b-4c8e-b3a9-7d2e61f0c915")
 _NS = EVENT_NS.bytes

@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.errors import InvalidEvent, KeyMismatch
 from services.privacy import mask_nik, shown_kpj
+from services.rules.dates import JAKARTA
 from services.rules.identity import validate_nik
 
 # Identifiers are ASCII digits, matched with fullmatch: `\d` also takes full-width ('３') and
@@ -26,7 +26,6 @@ ACCOUNT = re.compile(r"[0-9]{1,34}")  # digits only (schema); 34 is the longest 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 1, 1)
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 Problem = tuple[str, str, str]
 
 
@@ -162,25 +161,19 @@ def _claim(r: Mapping[str, Any]) -> Iterator[Problem]:
     got = _detail_program(detail)
     if got != r["program"]:
         yield "detail", f"{got} detail", f"program {r['program']} needs its own claim detail"
-    payee = r["payee"]
-    for field in ("name", "bank_code"):
-        if not str(payee[field]).strip():
-            yield f"payee.{field}", repr(payee[field]), "must not be empty"
-    if not ACCOUNT.fullmatch(payee["account_number"]):
-        # Personal data: only its shape is shown.
-        shape = mask_nik(payee["account_number"])
-        yield "payee.account_number", shape, "must be 1 to 34 ASCII digits (0-9), nothing else"
+    yield from _payee(r["payee"])
     if isinstance(detail, Mapping):
         yield from _claim_detail(detail)
 
 
 def _detail_program(detail: Mapping[str, Any]) -> str:
-    """The union branch, from the field only that branch has (decoding yields a plain dict)."""
+    """The union branch, from the field only that branch has (decoding yields a plain dict).
+    Every detail but JHT's may name heirs, so `heirs` decides only when nothing else has."""
     for field, program in (
         ("ground", "JHT"),
         ("accident_type", "JKK"),
-        ("heirs", "JKM"),
         ("kind", "JP"),
+        ("heirs", "JKM"),
     ):
         if field in detail:
             return program
@@ -215,10 +208,29 @@ def _payment_result(r: Mapping[str, Any]) -> Iterator[Problem]:
         yield "failure_reason", repr(r.get("failure_reason")), "a FAILED result needs a reason"
 
 
+def _payee(payee: Mapping[str, Any]) -> Iterator[Problem]:
+    """A bank account to credit: a claim's payee, or a corrected one."""
+    for field in ("name", "bank_code"):
+        if not str(payee[field]).strip():
+            yield f"payee.{field}", repr(payee[field]), "must not be empty"
+    if not ACCOUNT.fullmatch(payee["account_number"]):
+        # Personal data: only its shape is shown.
+        shape = mask_nik(payee["account_number"])
+        yield "payee.account_number", shape, "must be 1 to 34 ASCII digits (0-9), nothing else"
+
+
+def _account_corrected(r: Mapping[str, Any]) -> Iterator[Problem]:
+    for field in ("claim_id", "reason"):
+        if not str(r[field]).strip():
+            yield field, repr(r[field]), "must not be empty"
+    yield from _payee(r["payee"])
+
+
 _BY_KIND = {
     "ParticipantEnrolled": _enrolled,
     "ContributionPosted": _contribution,
     "ClaimSubmitted": _claim,
     "SponsoredCohortFunded": _sponsor_funded,
     "PaymentResult": _payment_result,
+    "PaymentAccountCorrected": _account_corrected,
 }

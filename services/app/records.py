@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+
+from services.rules.contribution_check import ProgramCheck
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,118 @@ class DecisionRow:
 
 
 @dataclass(frozen=True)
+class ContributionCheckRow:
+    """One ContributionPosted judged against what was due, program by program
+    (contribution_postings; the view contribution_checks has a row per program)."""
+
+    event_id: str
+    kpj: str
+    participant_ref: str
+    employer_npp: str | None
+    category: str
+    period: date
+    wage_base: int
+    paid_on: date
+    due_on: date | None
+    months_late: int
+    lines: tuple[ProgramCheck, ...]
+    rule_set_version: str
+
+
+@dataclass(frozen=True)
+class ObligationRow:
+    """What an employer owes on a claim (employer_obligations)."""
+
+    obligation_id: str
+    kind: str
+    claim_id: str
+    employer_npp: str | None
+    kpj: str
+    participant_ref: str
+    program: str
+    amount: int
+    components_json: str
+    reason: str
+    regulation: str
+
+
+@dataclass(frozen=True)
+class ReimbursementRow:
+    """A BENEFIT_FIRST obligation reimbursed: its payment instruction to the employer was issued."""
+
+    obligation_id: str
+    instruction_id: str
+    amount: int
+    due_on: date
+    cleared_by: str
+
+
+@dataclass(frozen=True)
+class EmployerEffects:
+    """The employer side of a participant-events batch, committed with it."""
+
+    checks: tuple[ContributionCheckRow, ...] = ()
+    obligations: tuple[ObligationRow, ...] = ()
+    reimbursements: tuple[ReimbursementRow, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.checks or self.obligations or self.reimbursements)
+
+
+NO_EMPLOYER_EFFECTS = EmployerEffects()
+
+
+@dataclass(frozen=True)
+class ContributionMonthRow:
+    """An employer's contribution checks for one month and program, summed over its
+    participants; each participant's month as its last posting (by payment date) left it."""
+
+    period: date
+    program: str
+    participants: int  # participants with a posting for the month
+    postings: int
+    posted: int  # Rupiah posted for the month (the checks' month_posted)
+    expected: int | None  # Rupiah due on the posted wage bases (None: none could be priced)
+    exact: int  # participants' months: paid exactly
+    underpaid: int
+    shortfall: int  # Rupiah missing from the under-paid months
+    overpaid: int
+    excess: int  # Rupiah paid beyond what was due
+    not_checked: int
+    late: int  # participants' months with a posting after the due date
+    penalty: int  # late penalties recorded, Rupiah
+
+
+@dataclass(frozen=True)
+class EmployerObligationRow:
+    """What an employer owes on a claim, and whether its reimbursement was issued."""
+
+    obligation_id: str
+    kind: str
+    claim_id: str
+    kpj: str
+    program: str
+    amount: int
+    status: str
+    reimbursement_amount: int | None
+    reimbursement_due_on: date | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class EmployerAccountRows:
+    """One employer (NPP) as PostgreSQL holds it, read in one snapshot: its contribution checks
+    per month and program, its participants' states (kpj -> state) and its obligations."""
+
+    months: tuple[ContributionMonthRow, ...]
+    participants: dict[str, dict[str, Any]]
+    obligations: tuple[EmployerObligationRow, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.months or self.participants or self.obligations)
+
+
+@dataclass(frozen=True)
 class SettlementRow:
     """An approved claim ready to settle, with its encoded payment instruction for the outbox."""
 
@@ -90,7 +205,7 @@ class SettlementRow:
     due_date: date
     instruction_id: str
     idempotency_key: str
-    instruction_payload: bytes
+    instruction_payload: bytes | None  # None: employer-first, the employer pays (no instruction)
     position: Position
 
 
@@ -105,6 +220,29 @@ class PaymentResultRow:
 
 
 @dataclass(frozen=True)
+class AccountCorrectionRow:
+    """A branch's PaymentAccountCorrected: the claim and its new payee (validated at intake)."""
+
+    event_id: str
+    occurred_at: datetime
+    source: str
+    claim_id: str
+    payee: dict[str, str]
+    reason: str
+
+
+@dataclass(frozen=True)
+class CorrectionOutcome:
+    """What a correction did: re-issued an instruction (its id), or was rejected (a code of
+    services/app/followups.REJECTIONS)."""
+
+    claim_id: str
+    program: str | None
+    reissued: str | None
+    rejection: str | None
+
+
+@dataclass(frozen=True)
 class PaymentOutcome:
     """What applying a payment result did to its settlement (for metrics)."""
 
@@ -113,6 +251,7 @@ class PaymentOutcome:
     status: str
     days_late: int
     late_interest: int
+    interest_instruction: str | None = None  # the late interest's instruction, issued now
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.app.records import (
+    AccountCorrectionRow,
     DeadLetterRow,
     DecisionRow,
     PaymentResultRow,
@@ -17,10 +17,10 @@ from services.app.records import (
     SettlementRow,
 )
 from services.rules import Program, RuleSet
+from services.rules.dates import JAKARTA
 from services.rules.deadlines import due_date, late_interest
 from services.sealing import Sealer
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 INSTRUCTION_NS = uuid.UUID("0e3f4b8a-33c2-4b59-8f0e-6a1f5d2c7b90")
 Encode = Callable[[str, Mapping[str, Any]], bytes]
 
@@ -54,31 +54,55 @@ def complete_on(decision: Mapping[str, Any]) -> date:
     return submitted.astimezone(JAKARTA).date()
 
 
+def payment_instruction(
+    key: str,
+    claim_id: str,
+    program: str,
+    payee: Mapping[str, Any],
+    amount: int,
+    due: date,
+    now: datetime,
+    employer_npp: str | None = None,
+    replaces_instruction_id: str | None = None,
+) -> dict[str, Any]:
+    """A PaymentInstruction record. Its ids derive from the idempotency key, so the same
+    instruction made again (a redelivered decision, a replayed posting) is the same record; a
+    claim's own instruction ("claim:<id>") keeps the id it always had, uuid5 of the claim id."""
+    instruction_id = str(uuid.uuid5(INSTRUCTION_NS, key.removeprefix("claim:")))
+    return {
+        "event_id": instruction_id,
+        "occurred_at": now.astimezone(UTC),
+        "source": "bpjs-claims",
+        "instruction_id": instruction_id,
+        "claim_id": claim_id,
+        "idempotency_key": key,
+        "program": program,
+        "payee": dict(payee),
+        "amount": amount,
+        "currency": "IDR",
+        "due_date": due,
+        "issued_at": now.astimezone(UTC),
+        "employer_npp": employer_npp,
+        "replaces_instruction_id": replaces_instruction_id,
+    }
+
+
 def settlement_row(
     decision: Mapping[str, Any], position: Position, encode: Encode, rules: RuleSet, now: datetime
 ) -> SettlementRow:
-    """An approved decision as a settlement plus its payment instruction (one per claim)."""
+    """An approved decision as a settlement plus its payment instruction (one per claim). An
+    employer-first approval gets none: the employer pays the worker, and BPJS reimburses the
+    employer later with the claim's one instruction (services/app/employer_accounts.py)."""
     claim_id = decision["claim_id"]
     program = Program(decision["program"])
     started = complete_on(decision)
     due = due_date(program, started, rules=rules)
     # Deterministic ids: a redelivered decision yields the same instruction, which the unique
     # claim_id in settlements then drops.
-    instruction_id = str(uuid.uuid5(INSTRUCTION_NS, claim_id))
-    instruction = {
-        "event_id": instruction_id,
-        "occurred_at": now.astimezone(UTC),
-        "source": "bpjs-claims",
-        "instruction_id": instruction_id,
-        "claim_id": claim_id,
-        "idempotency_key": f"claim:{claim_id}",
-        "program": program.value,
-        "payee": decision["payee"],
-        "amount": decision["total"],
-        "currency": "IDR",
-        "due_date": due,
-        "issued_at": now.astimezone(UTC),
-    }
+    instruction = payment_instruction(
+        f"claim:{claim_id}", claim_id, program.value, decision["payee"], decision["total"], due, now
+    )
+    instruction_id = instruction["instruction_id"]
     return SettlementRow(
         claim_id=claim_id,
         program=program.value,
@@ -90,7 +114,9 @@ def settlement_row(
         due_date=due,
         instruction_id=instruction_id,
         idempotency_key=instruction["idempotency_key"],
-        instruction_payload=encode("bpjs.payment.PaymentInstruction", instruction),
+        instruction_payload=None
+        if decision["payable_by"] == "EMPLOYER_FIRST"
+        else encode("bpjs.payment.PaymentInstruction", instruction),
         position=position,
     )
 
@@ -103,6 +129,17 @@ def payment_result_row(r: Mapping[str, Any]) -> PaymentResultRow:
         status=r["status"],
         paid_on=r.get("paid_on"),
         failure_reason=r.get("failure_reason"),
+    )
+
+
+def account_correction_row(r: Mapping[str, Any]) -> AccountCorrectionRow:
+    return AccountCorrectionRow(
+        event_id=r["event_id"],
+        occurred_at=r["occurred_at"],
+        source=r["source"],
+        claim_id=r["claim_id"],
+        payee=dict(r["payee"]),
+        reason=r["reason"],
     )
 
 

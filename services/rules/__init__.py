@@ -38,7 +38,8 @@ from services.rules.decision import (
     Provenance,
     Rejected,
 )
-from services.rules.defaults import RULES_VERSION, default_rules
+from services.rules.defaults import RULES_VERSION, default_calendar, default_rules
+from services.rules.holidays import HolidayCalendar, HolidayKind, UnknownHolidayYear
 from services.rules.reasons import ReasonCode
 from services.rules.tables import Confidence, MissingRule, Row, RuleSet, shadowed_overrides
 
@@ -60,6 +61,8 @@ __all__ = [
     "EndReason",
     "Heir",
     "HeirRelation",
+    "HolidayCalendar",
+    "HolidayKind",
     "JhtClaim",
     "JhtGround",
     "JkkClaim",
@@ -81,7 +84,9 @@ __all__ = [
     "SponsorFunding",
     "TransportCost",
     "TransportMode",
+    "UnknownHolidayYear",
     "assess",
+    "default_calendar",
     "default_rules",
     "may_hold",
     "shadowed_overrides",

@@ -40,4 +40,11 @@ def assess(
         reasons = tuple(dict.fromkeys(c.reason for c in found if c.reason is not None))
         return Rejected(claim.claim_id, claim.program, reasons, provenance)
     total = sum(c.amount for c in outcome.components)
-    return Approved(claim.claim_id, claim.program, total, outcome.payable_by, provenance)
+    return Approved(
+        claim.claim_id,
+        claim.program,
+        total,
+        outcome.payable_by,
+        provenance,
+        outcome.employer_shortfall,
+    )

@@ -23,7 +23,8 @@ class Category(StrEnum):
     PMI = "PMI"
 
 
-# Entitlement matrix, domain.md §1.2. PU may hold JP only at medium/large firms (Perpres 109/2013,
+# Entitlement matrix (PP 45/2015: no JP for BPU; Jakon Permenaker 44/2015 → 5/2021; PMI
+# Permenaker 4/2023). PU may hold JP only at medium/large firms (Perpres 109/2013 Pasal 6,
 # unconfirmed); firm size is not on the event, so the enrollment periods decide for PU.
 ENTITLEMENT: dict[Category, frozenset[Program]] = {
     Category.PU: frozenset({Program.JKK, Program.JKM, Program.JHT, Program.JP}),

@@ -7,7 +7,7 @@ from datetime import date
 from services.rules.categories import Category, Program, may_hold
 from services.rules.coverage import Coverage
 from services.rules.decision import Check, PayableBy, check
-from services.rules.defaults_benefits import REGIME_START
+from services.rules.defaults.benefits import REGIME_START
 from services.rules.reasons import ReasonCode
 from services.rules.standing import (
     arrears_months,
@@ -30,7 +30,8 @@ def in_scope(day: date) -> Check:
 
 
 def entitled(category: Category, program: Program) -> Check:
-    """The category may hold the program (domain.md §1.2; PP 45/2015: no JP for BPU)."""
+    """The category may hold the program (PP 45/2015: no JP for BPU; Jakon Permenaker 44/2015;
+    PMI Permenaker 4/2023)."""
     return check(
         "category_entitled",
         may_hold(category, program),
@@ -62,7 +63,7 @@ def ever_member(coverage: Coverage, program: Program, day: date) -> Check:
 
 def not_lapsed(coverage: Coverage, program: Program, day: date, rules: RuleSet) -> Check:
     """A BPU is covered while no more than 3 months are unpaid; sponsored coverage ends with the
-    funded period unless renewed (PP 44/2015; BPJS branch statements, domain.md §3.3)."""
+    funded period unless renewed (PP 44/2015; BPJS branch statements, S: no regulation found)."""
     if coverage.category is not Category.BPU:
         return Check("coverage_active", True, "lapse rule applies to BPU only")
     paid_by = None if rules.flag("bpu.payment_after_event_counts", day) else day

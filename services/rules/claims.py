@@ -62,13 +62,18 @@ class SchoolLevel(StrEnum):
 
 
 class HeirRelation(StrEnum):
-    """An heir's relation to the participant."""
+    """An heir's relation to the participant; its rank in the statutory order of heirs is rule
+    data (``heirs.rank.<relation>``, services/rules/heirs.py)."""
 
     SPOUSE = "SPOUSE"
     CHILD = "CHILD"
     PARENT = "PARENT"
     SIBLING = "SIBLING"
     OTHER = "OTHER"
+    GRANDCHILD = "GRANDCHILD"
+    GRANDPARENT = "GRANDPARENT"
+    PARENT_IN_LAW = "PARENT_IN_LAW"
+    WILL_NAMED = "WILL_NAMED"
 
 
 class PensionKind(StrEnum):
@@ -107,7 +112,8 @@ class DisabilityItem:
 
 @dataclass(frozen=True)
 class Heir:
-    """An heir named on a JKm claim."""
+    """An heir named in the heir statement of a death claim (JKK, JKm, JHT) or a survivor
+    claiming a JP pension."""
 
     name: str
     relation: HeirRelation
@@ -122,6 +128,9 @@ class JhtClaim:
     submitted_on: date
     ground: JhtGround
     exit_date: date | None = None
+    heirs: tuple[Heir, ...] = ()
+    payee: str = ""
+    """The account holder the benefit is paid to (ClaimSubmitted.payee.name)."""
     program: Program = Program.JHT
 
 
@@ -143,6 +152,8 @@ class JkkClaim:
     left_handed: bool = False
     children: tuple[Child, ...] = ()
     reported_stage2_on: date | None = None
+    heirs: tuple[Heir, ...] = ()
+    payee: str = ""
     program: Program = Program.JKK
 
 
@@ -156,6 +167,7 @@ class JkmClaim:
     heirs: tuple[Heir, ...] = ()
     children: tuple[Child, ...] = ()
     during_placement: bool = False
+    payee: str = ""
     program: Program = Program.JKM
 
 
@@ -167,6 +179,8 @@ class JpClaim:
     event_date: date
     submitted_on: date
     kind: PensionKind
+    heirs: tuple[Heir, ...] = ()
+    payee: str = ""
     program: Program = Program.JP
 
 

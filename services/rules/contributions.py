@@ -1,4 +1,5 @@
-"""Expected monthly contributions by category, wage, risk class and date (domain.md §2)."""
+"""Expected monthly contributions by category, wage, risk class and date (PP 44/2015, PP 45/2015,
+PP 46/2015; Jakon Permenaker 44/2015 → 5/2021; PMI Permenaker 4/2023)."""
 
 from __future__ import annotations
 

@@ -50,6 +50,13 @@ class ContributionMonth:
     wage_base: int
     amounts: tuple[ProgramAmount, ...]
     paid_on: date
+    short: frozenset[Program] = frozenset()
+    """Programs paid less than due this month: not paid for coverage until the rest arrives
+    (rule contribution.short_month_counts_as_paid; services/rules/contribution_check)."""
+
+    def paid_for(self, program: Program) -> bool:
+        """Paid in full for ``program``: something posted and the month not short."""
+        return self.amount_for(program) > 0 and program not in self.short
 
     def amount_for(self, program: Program) -> int:
         """The amount paid for ``program`` this month (0 if none)."""

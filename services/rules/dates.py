@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from typing import Final
+from zoneinfo import ZoneInfo
+
+JAKARTA: Final = ZoneInfo("Asia/Jakarta")
+"""The service's one time zone (WIB): every "today", due date and local date is taken here."""
 
 
 def month_start(day: date) -> date:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.rules.categories import Program
-from services.rules.defaults import default_rules
-from services.rules.holidays import HolidayCalendar, default_calendar
+from services.rules.defaults import default_calendar, default_rules
+from services.rules.holidays import HolidayCalendar
 from services.rules.money import percent_text, to_rupiah
 from services.rules.tables import Confidence, RuleSet
 
@@ -20,14 +20,24 @@ def due_date(
 ) -> date:
     """The last day to pay: the Nth working day after the claim was complete, not counting
     that day (JKm 3, PP 44/2015 Pasal 40; JHT 5, Permenaker 4/2022; JKK 7, PP 44/2015 Pasal 37;
-    JP 5, unconfirmed: no rule found)."""
-    calendar = calendar or default_calendar()
+    JP 5, unconfirmed: no rule found). Working days exclude weekends and the national holidays
+    of each year's SKB 3 Menteri; a day in a year the calendar lacks raises UnknownHolidayYear
+    (a missing rule table, never weekends alone)."""
     rules = rules or default_rules()
-    remaining = rules.amount(f"deadline.{program}.working_days", complete_on)
-    day = complete_on
-    while remaining:
+    days = rules.amount(f"deadline.{program}.working_days", complete_on)
+    return working_days_after(complete_on, days, calendar)
+
+
+def working_days_after(
+    start: date, days: int, calendar: HolidayCalendar | None = None, weekdays_only: bool = False
+) -> date:
+    """The ``days``-th working day after ``start`` (not counting it): the national calendar,
+    or with ``weekdays_only`` Monday to Friday (only where a caller says so)."""
+    calendar = calendar or default_calendar()
+    day = start
+    while days:
         day += timedelta(days=1)
-        remaining -= calendar.is_working_day(day)
+        days -= day.weekday() < 5 if weekdays_only else calendar.is_working_day(day)
     return day
 
 

@@ -62,6 +62,9 @@ class Approved:
     total: int
     payable_by: PayableBy
     provenance: Provenance
+    employer_shortfall: tuple[Component, ...] = ()
+    """Benefit the employer owes because it reported a lower wage than the true one (PP 44/2015:
+    BPJS pays on the reported wage, the employer the rest), one line per component."""
 
     @property
     def components(self) -> tuple[Component, ...]:

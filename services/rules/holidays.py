@@ -1,48 +1,123 @@
-"""Indonesian national holidays: fixed dates (certain) and movable ones by year (unconfirmed)."""
+"""Indonesian national holidays (hari libur nasional) as a calendar keyed by year, and working days.
+
+Each year's dates are set by that year's joint decree of the Minister of Religious Affairs, the
+Minister of Manpower and the Minister of State Apparatus (SKB 3 Menteri), plus any voting day a
+presidential decree (Keppres) declares a national holiday. Cuti bersama (collective leave) is not
+a national holiday and is not listed. The table itself is in ``services.rules.defaults.holidays``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
+from types import MappingProxyType
 
-# Fixed-date national holidays (UU/Keppres): New Year, Labour Day, Pancasila Day, Independence
-# Day, Christmas. Certain (C).
-FIXED = ((1, 1), (5, 1), (6, 1), (8, 17), (12, 25))
+from services.rules.tables import Confidence, MissingRule
 
-# Movable holidays (lunar/religious calendars), from memory of the joint ministerial decrees
-# (SKB 3 Menteri) for 2025 and 2026: UNCONFIRMED (U), check against the published SKB and add
-# later years by configuration. Cuti bersama (collective leave) days are not national holidays
-# and are not listed.
-MOVABLE_UNCONFIRMED = frozenset(
-    date.fromisoformat(d)
-    for d in (
-        "2025-01-27", "2025-01-29", "2025-03-29", "2025-03-31", "2025-04-01", "2025-04-18",
-        "2025-04-20", "2025-05-12", "2025-05-29", "2025-06-06", "2025-06-27", "2025-09-05",
-        "2026-01-16", "2026-02-17", "2026-03-19", "2026-03-20", "2026-03-21", "2026-04-03",
-        "2026-04-05", "2026-05-14", "2026-05-27", "2026-05-31", "2026-06-16", "2026-08-25",
-    )
-)  # fmt: skip
+
+class HolidayKind(StrEnum):
+    """Which national holiday a date is (the SKB's list, in calendar order of a typical year)."""
+
+    NEW_YEAR = "new_year"  # Tahun Baru Masehi
+    IMLEK = "imlek"  # Tahun Baru Imlek (Chinese New Year)
+    ISRA_MIRAJ = "isra_miraj"
+    NYEPI = "nyepi"  # Hari Suci Nyepi, Tahun Baru Saka
+    GOOD_FRIDAY = "good_friday"  # Wafat Isa Almasih / Yesus Kristus
+    EASTER = "easter"  # Paskah (listed from 2024)
+    IDUL_FITRI = "idul_fitri"  # two days
+    LABOUR_DAY = "labour_day"
+    WAISAK = "waisak"
+    ASCENSION = "ascension"  # Kenaikan Isa Almasih / Yesus Kristus
+    PANCASILA = "pancasila"  # Hari Lahir Pancasila (from 2017, Keppres 24/2016)
+    IDUL_ADHA = "idul_adha"
+    ISLAMIC_NEW_YEAR = "islamic_new_year"  # 1 Muharram
+    INDEPENDENCE = "independence"
+    MAULID = "maulid"  # Maulid Nabi Muhammad
+    CHRISTMAS = "christmas"
+    ELECTION = "election"  # a voting day declared a national holiday by Keppres
+
+
+@dataclass(frozen=True)
+class Holiday:
+    """One national holiday; ``regulation`` names its own decree when not the year's SKB."""
+
+    day: date
+    kind: HolidayKind
+    confidence: Confidence = Confidence.CONFIRMED
+    regulation: str = ""
+
+
+@dataclass(frozen=True)
+class HolidayYear:
+    """A year's national holidays with the decree that sets them. ``confidence`` is that of the
+    year's dates as a whole (an entry may be weaker), ``decree_confidence`` that of the citation."""
+
+    year: int
+    decree: str
+    holidays: tuple[Holiday, ...]
+    confidence: Confidence = Confidence.CONFIRMED
+    decree_confidence: Confidence = Confidence.CONFIRMED
+    note: str = ""
+    dates: frozenset[date] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        strays = [h.day.isoformat() for h in self.holidays if h.day.year != self.year]
+        if strays:
+            raise ValueError(f"holidays of {self.year} dated in another year: {strays}")
+        object.__setattr__(self, "dates", frozenset(h.day for h in self.holidays))
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Anything in this year short of confirmed: the dates, an entry, or the citation."""
+        weak = {self.confidence, self.decree_confidence} | {h.confidence for h in self.holidays}
+        return weak != {Confidence.CONFIRMED}
+
+
+class UnknownHolidayYear(MissingRule):
+    """A working day was asked of a year the holiday table does not cover: a rule table to add
+    (or override), never an outcome, and never answered by counting weekends alone."""
+
+    def __init__(self, year: int, known: tuple[int, ...]) -> None:
+        self.year = year
+        span = f"{known[0]}-{known[-1]}" if known else "no years"
+        super().__init__(
+            f"no national holiday calendar for {year} (the table covers {span}): add the SKB 3"
+            f" Menteri on Hari Libur Nasional dan Cuti Bersama Tahun {year} to"
+            " services/rules/defaults/holidays.py, or give the calendar that year with"
+            " HolidayCalendar.with_year; working days are never counted from weekends alone"
+        )
 
 
 @dataclass(frozen=True)
 class HolidayCalendar:
-    """Non-working days: weekends, the fixed holidays of every year, and listed dates."""
+    """Non-working days: weekends, the national holidays of each year in the table, and any
+    extra dates added by configuration (cuti bersama, a newly declared holiday)."""
 
-    extra: frozenset[date] = MOVABLE_UNCONFIRMED
+    years: Mapping[int, HolidayYear] = field(hash=False)
+    extra: frozenset[date] = frozenset()
+
+    def year(self, year: int) -> HolidayYear:
+        """The holidays of ``year``; UnknownHolidayYear when the table lacks it."""
+        found = self.years.get(year)
+        if found is None:
+            raise UnknownHolidayYear(year, tuple(sorted(self.years)))
+        return found
 
     def is_holiday(self, day: date) -> bool:
-        """A national holiday (fixed or listed)."""
-        return (day.month, day.day) in FIXED or day in self.extra
+        """A national holiday or an extra date (UnknownHolidayYear outside the table)."""
+        return day in self.year(day.year).dates or day in self.extra
 
     def is_working_day(self, day: date) -> bool:
-        """Monday to Friday and not a holiday."""
-        return day.weekday() < 5 and not self.is_holiday(day)
+        """Monday to Friday and not a holiday (UnknownHolidayYear outside the table)."""
+        return not self.is_holiday(day) and day.weekday() < 5
 
     def with_holidays(self, days: frozenset[date]) -> HolidayCalendar:
-        """A calendar with more holidays (e.g. the next year's SKB, or cuti bersama)."""
-        return HolidayCalendar(self.extra | days)
+        """A calendar with more non-working days (e.g. cuti bersama, a declared voting day). A
+        date in a year the table lacks does not make that year known: use ``with_year``."""
+        return HolidayCalendar(self.years, self.extra | days)
 
-
-def default_calendar() -> HolidayCalendar:
-    """Fixed holidays plus the unconfirmed 2025-2026 movable ones."""
-    return HolidayCalendar()
+    def with_year(self, year: HolidayYear) -> HolidayCalendar:
+        """A calendar that has (or replaces) a whole year, e.g. the next year's SKB."""
+        return HolidayCalendar(MappingProxyType({**self.years, year.year: year}), self.extra)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.rules import checks
+from services.rules import checks, heirs
 from services.rules.balance import Flow, closing, credit
 from services.rules.categories import Program
 from services.rules.claims import JhtClaim, JhtGround, PriorClaim
@@ -42,7 +42,8 @@ def jht_balance(
     coverage: Coverage, prior: tuple[PriorClaim, ...], claim: JhtClaim, rules: RuleSet
 ) -> int:
     """The balance on the valuation date (the submission date): contributions plus development
-    at the yearly rate (PP 46/2015; crediting method of domain.md §9 ex. 3)."""
+    at the yearly rate (PP 46/2015; crediting method of the BPJS Jamsostek Cell simulation, 2024:
+    no regulation found)."""
     lines = credit(
         flows(coverage, prior, claim),
         claim.submitted_on,
@@ -79,7 +80,20 @@ def ground_checks(
         )
     if claim.ground in PARTIAL:
         return partial_checks(claim, coverage, prior, rules)
+    if claim.ground is JhtGround.DEATH:
+        return death_checks(claim, rules)
     return ()
+
+
+def death_checks(claim: JhtClaim, rules: RuleSet) -> tuple[Check, ...]:
+    """On death the balance goes to the heirs in statutory order (PP 46/2015 Pasal 26), so the
+    payee must be one of them. With none, nothing is paid here: where the balance then goes was
+    not found (unconfirmed), so the claim is rejected as no_eligible_heir."""
+    entitled = heirs.entitled(claim.heirs, claim.event_date, rules)
+    found: tuple[Check, ...] = (heirs.heir_check(claim.heirs, entitled),)
+    if entitled:
+        found += (heirs.payee_check(claim.payee, entitled, "heirs entitled in statutory order"),)
+    return found
 
 
 def partial_checks(
@@ -138,7 +152,7 @@ def evaluate(
     claim: JhtClaim, coverage: Coverage, prior: tuple[PriorClaim, ...], rules: RuleSet
 ) -> Outcome:
     """JHT: a member with a balance and a payout ground whose conditions are met. With the
-    employer in arrears BPJS still pays what was credited (domain.md §3.2)."""
+    employer in arrears BPJS still pays what was credited (no regulation found; news reports, S)."""
     balance = jht_balance(coverage, prior, claim, rules)
     found = (
         checks.ever_member(coverage, Program.JHT, claim.event_date),

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
-from services.rules import checks
+from services.rules import checks, heirs
 from services.rules.claims import AccidentOutcome, JkkClaim, PriorClaim, TransportMode
 from services.rules.coverage import Coverage
 from services.rules.dates import add_years, month_start
 from services.rules.decision import Check, Component, check, inputs
 from services.rules.duplicates import not_duplicate
 from services.rules.jkk_disability import item_problems, partial_disability
-from services.rules.money import to_rupiah
+from services.rules.money import percent_text, to_rupiah
 from services.rules.outcome import Outcome, blocked
 from services.rules.reasons import ReasonCode
 from services.rules.scholarship import scholarships
@@ -113,15 +113,22 @@ def stmb(days: int, wage: int, day: date, rules: RuleSet) -> Component:
     """Temporary incapacity (STMB): 100% of wage for 12 months, then 50% until recovery
     (PP 82/2019). Convention: a month is 30 days, so 360 days at 100%; rounded half up once."""
     per_month = rules.amount("jkk.stmb.days_per_month", day)
-    full_days = min(days, rules.amount("jkk.stmb.full_pay_days", day))
+    full_pay_days = rules.amount("jkk.stmb.full_pay_days", day)
+    full_rate, later_rate = (
+        rules.rate("jkk.stmb.full_rate", day),
+        rules.rate("jkk.stmb.later_rate", day),
+    )
+    full_days = min(days, full_pay_days)
     later_days = days - full_days
-    amount = Fraction(wage * full_days, per_month) * rules.rate(
-        "jkk.stmb.full_rate", day
-    ) + Fraction(wage * later_days, per_month) * rules.rate("jkk.stmb.later_rate", day)
+    amount = (
+        Fraction(wage * full_days, per_month) * full_rate
+        + Fraction(wage * later_days, per_month) * later_rate
+    )
     return Component(
         "JKK_STMB",
         to_rupiah(amount),
-        f"wage/{per_month} × (days ≤ 360 × 100% + days > 360 × 50%)",
+        f"wage/{per_month} × (days ≤ {full_pay_days} × {percent_text(full_rate)}"
+        f" + days > {full_pay_days} × {percent_text(later_rate)})",
         REG,
         inputs(wage=wage, full_days=full_days, later_days=later_days),
     )
@@ -136,7 +143,7 @@ def total_disability(wage: int, day: date, rules: RuleSet) -> Component:
     return Component(
         "JKK_TOTAL_DISABILITY",
         to_rupiah(rate * months * wage),
-        "70% × 80 × wage",
+        f"{percent_text(rate)} × {months} × wage",
         REG,
         inputs(wage=wage),
     )
@@ -145,18 +152,15 @@ def total_disability(wage: int, day: date, rules: RuleSet) -> Component:
 def death(wage: int, day: date, rules: RuleSet) -> Component:
     """Death from a work accident: 60% × 80 × wage = 48 × wage (PP 44/2015 jo PP 82/2019),
     reportedly never less than the JKm lump sum (S)."""
-    formula = to_rupiah(
-        rules.rate("jkk.death.rate", day) * rules.amount("jkk.months_multiplier", day) * wage
-    )
-    floor = (
-        rules.amount("jkm.lump_sum", day)
-        if rules.flag("jkk.death.at_least_jkm_lump_sum", day)
-        else 0
-    )
+    rate, months = rules.rate("jkk.death.rate", day), rules.amount("jkk.months_multiplier", day)
+    formula = to_rupiah(rate * months * wage)
+    at_least_jkm = rules.flag("jkk.death.at_least_jkm_lump_sum", day)
+    floor = rules.amount("jkm.lump_sum", day) if at_least_jkm else 0
+    text = f"{percent_text(rate)} × {months} × wage"
     return Component(
         "JKK_DEATH",
         max(formula, floor),
-        "max(60% × 80 × wage, JKm lump sum)",
+        f"max({text}, JKm lump sum)" if at_least_jkm else text,
         REG,
         inputs(wage=wage, formula_amount=formula, floor=floor),
     )
@@ -195,13 +199,14 @@ def benefits(claim: JkkClaim, wage: int, rules: RuleSet) -> tuple[Component, ...
 def evaluate(
     claim: JkkClaim, coverage: Coverage, prior: tuple[PriorClaim, ...], rules: RuleSet
 ) -> Outcome:
-    """JKK: covered on the accident date, not expired, not a duplicate, consistent input."""
+    """JKK: covered on the accident date, not expired, not a duplicate, consistent input; on a
+    death, paid to the heirs in statutory order, or only the funeral cost without one."""
     day = claim.event_date
     arrears, payer = checks.employer_arrears(
         coverage, claim.program, day, rules, "jkk.employer_first.after_arrears_months"
     )
     wage, wage_check = benefit_wage(claim, coverage)
-    found = (
+    found: tuple[Check, ...] = (
         checks.enrolled(coverage, claim.program, day),
         checks.not_lapsed(coverage, claim.program, day, rules),
         not_expired(claim, rules),
@@ -210,6 +215,57 @@ def evaluate(
         arrears,
         wage_check,
     )
+    funeral_only = False
+    if claim.outcome is AccidentOutcome.DEATH:
+        entitled = heirs.entitled(claim.heirs, day, rules)
+        funeral_only = not entitled and rules.flag("jkk.death.no_heir_funeral_only", day)
+        found += (
+            (
+                Check("eligible_heir", True, heirs.describe(claim.heirs, entitled)),
+                heirs.payee_check(claim.payee, entitled, "heirs entitled in statutory order"),
+            )
+            if entitled
+            else (Check("eligible_heir", False, no_heir_text(claim, funeral_only)),)
+        )
     if blocked(found):
         return Outcome(found)
-    return Outcome(found, benefits(claim, wage, rules), payer)
+    if funeral_only:  # the rest stays in the fund: nothing for the employer to make up either
+        return Outcome(found, (fixed("JKK_FUNERAL", "jkk.funeral", day, rules),), payer)
+    paid = benefits(claim, wage, rules)
+    owed = (
+        shortfall(paid, benefits(claim, claim.wage, rules), claim.wage, wage)
+        if not wage_check.passed
+        else ()
+    )
+    return Outcome(found, paid, payer, owed)
+
+
+def no_heir_text(claim: JkkClaim, funeral_only: bool) -> str:
+    found = heirs.describe(claim.heirs, ())
+    if not funeral_only:
+        return f"{found} (jkk.death.no_heir_funeral_only is off: paid in full)"
+    return (
+        f"{found}: only the funeral cost is paid, to whoever arranged the burial; the rest"
+        " stays in the fund (PP 44/2015)"
+    )
+
+
+def shortfall(
+    reported: tuple[Component, ...], true: tuple[Component, ...], true_wage: int, wage: int
+) -> tuple[Component, ...]:
+    """The employer's liability for an under-reported wage (PP 44/2015; BPJS Director E. Ilyas
+    Lubis, IDN Times): per component, the benefit on the true wage less the benefit BPJS pays on
+    the reported one. Components that do not depend on the wage (medical care, transport,
+    funeral, scholarships) differ by nothing and are left out."""
+    paid = {c.code: c.amount for c in reported}
+    return tuple(
+        Component(
+            c.code,
+            c.amount - paid.get(c.code, 0),
+            "benefit on the true wage − benefit on the reported wage",
+            "PP 44/2015 (employer liable for an under-reported wage)",
+            inputs(true_wage=true_wage, reported_wage=wage),
+        )
+        for c in true
+        if c.amount > paid.get(c.code, 0)
+    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.rules import checks
+from services.rules import checks, heirs
 from services.rules.categories import Category
-from services.rules.claims import JkmClaim, PriorClaim
+from services.rules.claims import Heir, JkmClaim, PriorClaim
 from services.rules.coverage import Coverage
 from services.rules.decision import Check, Component, PayableBy, check, inputs
 from services.rules.duplicates import not_duplicate
@@ -34,12 +34,15 @@ def fixed(code: str, key: str, day: date, rules: RuleSet) -> Component:
     )
 
 
-def cash(claim: JkmClaim, category: Category, rules: RuleSet) -> tuple[Component, ...]:
+def cash(
+    claim: JkmClaim, category: Category, entitled: tuple[Heir, ...], rules: RuleSet
+) -> tuple[Component, ...]:
     """Lump sum Rp20m + periodic Rp12m + funeral Rp10m (Rp16.2m + 4.8m + 3m before PP 82/2019);
-    a PMI dying during placement gets Rp85m including both (Permenaker 4/2023). With no heir,
-    only the funeral cost is paid, to whoever arranged the burial (PP 44/2015)."""
+    a PMI dying during placement gets Rp85m including both (Permenaker 4/2023). With no heir
+    entitled in statutory order, only the funeral cost is paid, to whoever arranged the burial
+    (PP 44/2015)."""
     day = claim.event_date
-    if not claim.heirs:
+    if not entitled and rules.flag("jkm.no_heir_funeral_only", day):
         return (fixed("JKM_FUNERAL", "jkm.funeral", day, rules),)
     if category is Category.PMI and claim.during_placement:
         return (fixed("JKM_PMI_DURING_PLACEMENT", "jkm.pmi_during_placement", day, rules),)
@@ -92,17 +95,19 @@ def evaluate(
         arrears = Check("employer_arrears", True, "JKm employer-first rule switched off")
         payer = PayableBy.BPJS
     school = scholarship_check(coverage, claim, rules)
-    found = (
+    entitled = heirs.entitled(claim.heirs, day, rules)
+    found: tuple[Check, ...] = (
         checks.enrolled(coverage, claim.program, day),
         checks.not_lapsed(coverage, claim.program, day, rules),
         not_duplicate(claim, prior),
         consistent(claim, coverage),
         arrears,
         school,
+        Check("eligible_heir", bool(entitled), heirs.describe(claim.heirs, entitled)),
     )
+    if entitled:  # without one, the funeral cost goes to whoever arranged the burial
+        found += (heirs.payee_check(claim.payee, entitled, "heirs entitled in statutory order"),)
     if blocked(found):
         return Outcome(found)
-    grants = (
-        scholarships("JKM", claim.children, day, rules) if school.passed and claim.heirs else ()
-    )
-    return Outcome(found, cash(claim, coverage.category, rules) + grants, payer)
+    grants = scholarships("JKM", claim.children, day, rules) if school.passed and entitled else ()
+    return Outcome(found, cash(claim, coverage.category, entitled, rules) + grants, payer)

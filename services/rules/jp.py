@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from services.rules import checks
-from services.rules.claims import JpClaim, PensionKind, PriorClaim
+from services.rules import checks, heirs
+from services.rules.claims import Heir, HeirRelation, JpClaim, PensionKind, PriorClaim
 from services.rules.coverage import Coverage
 from services.rules.dates import add_months, age_on
 from services.rules.decision import Check, Component, check, inputs
 from services.rules.duplicates import not_duplicate
 from services.rules.jp_formula import average_indexed_wage, lump_sum, monthly_pension
-from services.rules.money import to_rupiah
+from services.rules.money import percent_text, to_rupiah
 from services.rules.outcome import Outcome, blocked
 from services.rules.reasons import ReasonCode
 from services.rules.standing import contribution_months, first_start, membership_months
@@ -43,6 +43,50 @@ def kind_check(claim: JpClaim, coverage: Coverage, rules: RuleSet) -> Check:
     return Check("survivor_pension", True, f"{claim.kind} has no age condition")
 
 
+# Who each survivor pension is for, and who must be absent (PP 45/2015 Pasal 16): the widow or
+# widower; up to two children when there is no widow or widower (or after one remarried or died);
+# a parent of a participant with neither spouse nor child.
+SURVIVOR_OF: dict[PensionKind, tuple[HeirRelation, frozenset[HeirRelation]]] = {
+    PensionKind.WIDOW_WIDOWER: (HeirRelation.SPOUSE, frozenset()),
+    PensionKind.CHILD: (HeirRelation.CHILD, frozenset({HeirRelation.SPOUSE})),
+    PensionKind.PARENT: (
+        HeirRelation.PARENT,
+        frozenset({HeirRelation.SPOUSE, HeirRelation.CHILD}),
+    ),
+}
+
+
+def survivors(claim: JpClaim, rules: RuleSet) -> tuple[Heir, ...]:
+    """The survivors the claimed pension is for (children: at most ``jp.max_children``)."""
+    relation, before = SURVIVOR_OF[claim.kind]
+    if any(h.relation in before for h in claim.heirs):
+        return ()
+    found = tuple(h for h in claim.heirs if h.relation is relation)
+    if relation is HeirRelation.CHILD:
+        return found[: rules.amount("jp.max_children", claim.event_date)]
+    return found
+
+
+def survivor_checks(claim: JpClaim, rules: RuleSet) -> tuple[Check, ...]:
+    """A survivor pension needs its survivor named in the claim, and pays only that survivor."""
+    relation, before = SURVIVOR_OF[claim.kind]
+    chosen = survivors(claim, rules)
+    named = "/".join(sorted({h.relation.value for h in claim.heirs})) or "none"
+    ahead = "/".join(sorted(before))
+    found: tuple[Check, ...] = (
+        check(
+            "survivor_named",
+            bool(chosen),
+            f"{claim.kind} pension for {relation}: named {named}"
+            + (f" ({ahead} comes first)" if ahead and not chosen else ""),
+            ReasonCode.NO_ELIGIBLE_HEIR,
+        ),
+    )
+    if chosen:
+        found += (heirs.payee_check(claim.payee, chosen, f"{relation} survivors"),)
+    return found
+
+
 def imputed_months(claim: JpClaim, coverage: Coverage, months: int, rules: RuleSet) -> int | None:
     """Months the pension is computed on: actual months if ≥180; for disability and survivors
     180 when membership (1 month / 1 year) and density (≥80%) conditions hold; else None, which
@@ -70,10 +114,11 @@ def pension(claim: JpClaim, coverage: Coverage, months: int, rules: RuleSet) -> 
         conf = rules.row(f"jp.share.{claim.kind}", day).confidence
     average = average_indexed_wage(coverage, day, rules)
     raw, amount = monthly_pension(months, average, share, day, rules)
+    accrual = percent_text(rules.rate("jp.accrual_rate", day))
     return Component(
         f"JP_{claim.kind}_MONTHLY",
         amount,
-        "clamp(1% × months/12 × average indexed wage × share, min, max) per month",
+        f"clamp({accrual} × months/12 × average indexed wage × share, min, max) per month",
         REG,
         inputs(months=months, average_indexed_wage=to_rupiah(average), share=share, unclamped=raw),
         conf,
@@ -93,6 +138,8 @@ def evaluate(
     )
     if claim.kind is PensionKind.DISABILITY:
         found += (checks.enrolled(coverage, claim.program, day),)
+    if claim.kind in SURVIVORS:
+        found += survivor_checks(claim, rules)
     months = contribution_months(coverage, claim.program, day)
     basis = imputed_months(claim, coverage, months, rules)
     if basis is not None:

@@ -3,7 +3,8 @@
 # No regulation states how a percentage of a wage is rounded to whole Rupiah, so every amount is
 # computed exactly (fractions.Fraction, never float) and rounded once, half up, unless a rule names
 # another rounding: the JP wage cap rounds down to Rp100 and the JP minimum/maximum round up to
-# Rp100 (both derived from the published series, domain.md §2.3-2.4).
+# Rp100 (both derived from the series published under PP 45/2015 Pasal 29 and Pasal 18, which
+# set the indexing but not the rounding).
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ def round_up_to(amount: Fraction | int, step: int) -> int:
     """Round up to a multiple of ``step`` (JP min/max benefit: up to Rp100, PP 45/2015 Pasal 18)."""
     value = Fraction(amount)
     return int(-((-value) // step)) * step
+
+
+def rupiah_text(amount: int) -> str:
+    """Whole Rupiah for formula text, e.g. 50_000_000 → 'Rp50,000,000' (never via float)."""
+    return f"Rp{amount:,}"
 
 
 def percent_text(rate: Fraction) -> str:

@@ -14,6 +14,8 @@ class Outcome:
     checks: tuple[Check, ...]
     components: tuple[Component, ...] = ()
     payable_by: PayableBy = PayableBy.BPJS
+    employer_shortfall: tuple[Component, ...] = ()
+    """What the employer owes on top (JKK on an under-reported wage: each line's difference)."""
 
 
 def blocked(checks: tuple[Check, ...]) -> bool:

@@ -32,5 +32,11 @@ class ReasonCode(StrEnum):
     INVALID_CLAIM = "invalid_claim"
     """Inconsistent input, e.g. disabilities listed for a RECOVERED outcome, a negative cost,
     an unknown disability code, a non-PMI claiming death during placement."""
+    NO_ELIGIBLE_HEIR = "no_eligible_heir"
+    """A death or survivor claim with no heir of the kind the benefit needs: a JHT death with no
+    statutory heir, a JP survivor pension without the spouse, child or parent it is for."""
+    PAYEE_NOT_BENEFICIARY = "payee_not_beneficiary"
+    """The payee is not one of the heirs entitled in statutory order (or the survivors a JP
+    pension is for)."""
     OUT_OF_SCOPE = "out_of_scope"
     """Event before 1 July 2015: the pre-PP 44/45/46 (Jamsostek) regime is not modelled."""

@@ -15,7 +15,7 @@ REGULATION = "PP 44/2015 jo PP 82/2019"
 
 def eligible_children(children: tuple[Child, ...], day: date, rules: RuleSet) -> tuple[Child, ...]:
     """Children under 23 on the event date, first two as listed by the claim (heir statement
-    order; which two when there are more is not in domain.md, U)."""
+    order; which two when there are more: no regulation found, unconfirmed)."""
     max_age = rules.amount("scholarship.max_child_age", day)
     limit = rules.amount("scholarship.max_children", day)
     return tuple(c for c in children if age_on(c.birth_date, day) < max_age)[:limit]

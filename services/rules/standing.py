@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from services.rules.categories import Program
@@ -22,11 +23,12 @@ def enrolled_on(coverage: Coverage, program: Program, day: date) -> bool:
 
 
 def own_paid_months(coverage: Coverage, program: Program, paid_by: date | None) -> frozenset[date]:
-    """Months with a contribution for ``program`` paid on or before ``paid_by`` (None: ever)."""
+    """Months whose contribution for ``program`` was paid in full on or before ``paid_by``
+    (None: ever). An under-paid month is unpaid until the rest arrives."""
     return frozenset(
         month_start(c.period)
         for c in coverage.contributions
-        if c.amount_for(program) > 0 and (paid_by is None or c.paid_on <= paid_by)
+        if c.paid_for(program) and (paid_by is None or c.paid_on <= paid_by)
     )
 
 
@@ -66,21 +68,41 @@ def last_paid_is_sponsored(
     return bool(funded) and (not own or max(funded) > max(own))
 
 
+def months_due_before(coverage: Coverage, program: Program, day: date) -> tuple[date, ...]:
+    """Enrolled months of ``program`` whose contribution was due (15th of the next month) before
+    ``day``, oldest first (due date per PP 44/2015, PP 45/2015, PP 46/2015)."""
+    return tuple(
+        m for m in _months_due(coverage, program, day) if _enrolled_in_month(coverage, program, m)
+    )
+
+
+def months_in_arrears(coverage: Coverage, program: Program, day: date) -> tuple[date, ...]:
+    """The months due before ``day`` (``months_due_before``) not paid in full by ``day``: unpaid
+    or under-paid (PP 44/2015), oldest first."""
+    paid = own_paid_months(coverage, program, day)
+    return tuple(
+        m
+        for m in _months_due(coverage, program, day)
+        if m not in paid and _enrolled_in_month(coverage, program, m)  # the cheaper test first
+    )
+
+
 def arrears_months(coverage: Coverage, program: Program, day: date) -> int:
     """Enrolled months whose contribution was due (15th of the next month) before ``day`` but
-    was not paid by ``day`` (PP 44/2015; due date per domain.md §2.2)."""
+    was not paid by ``day`` (PP 44/2015; due date per PP 44/2015, PP 45/2015, PP 46/2015)."""
+    return len(months_in_arrears(coverage, program, day))
+
+
+def _months_due(coverage: Coverage, program: Program, day: date) -> Iterator[date]:
+    """Months from the first enrollment in ``program`` whose due date is before ``day``."""
     start = first_start(coverage, program)
     if start is None:
-        return 0
-    paid = own_paid_months(coverage, program, day)
-    months = (add_months(month_start(start), n) for n in range(months_between(start, day) + 1))
-    return sum(
-        1
-        for m in months
-        if add_months(m, 1).replace(day=15) < day
-        and m not in paid
-        and _enrolled_in_month(coverage, program, m)
-    )
+        return
+    first = month_start(start)
+    for n in range(months_between(start, day) + 1):
+        month = add_months(first, n)
+        if add_months(month, 1).replace(day=15) < day:
+            yield month
 
 
 def _enrolled_in_month(coverage: Coverage, program: Program, month: date) -> bool:

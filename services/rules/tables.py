@@ -17,7 +17,8 @@ RuleValue = int | Decimal | bool
 
 
 class Confidence(StrEnum):
-    """How sure we are of a value (domain.md tags; O = set by configuration)."""
+    """How sure we are of a value: confirmed, single source, derived, unconfirmed; O = set by
+    configuration."""
 
     CONFIRMED = "C"
     SINGLE_SOURCE = "S"

@@ -6,7 +6,7 @@ from datetime import date
 from fractions import Fraction
 
 from services.rules.decision import Component, inputs
-from services.rules.money import to_rupiah
+from services.rules.money import percent_text, rupiah_text, to_rupiah
 from services.rules.tables import Confidence, RuleSet
 
 
@@ -19,7 +19,7 @@ def lump_sum_tax(amount: int, day: date, rules: RuleSet) -> Component:
     return Component(
         "JHT_TAX_PPH21_FINAL",
         -tax,
-        "−5% × max(gross − Rp50m, 0)",
+        f"−{percent_text(rate)} × max(gross − {rupiah_text(threshold)}, 0)",
         "PP 68/2009 Pasal 5",
         inputs(gross=amount, threshold=threshold),
     )

@@ -1,1 +1,1 @@
-"""The worker's agents, one module each; every one runs through streams/delivery.py."""
+"""The worker's agents, one module each; every one runs through streams/delivery/batches.py."""

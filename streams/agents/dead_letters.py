@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.adapters.postgres import PostgresStore
 from services.app import intake, settlement
+from services.app.ports import DeadLetterSink
 from services.app.records import Checkpoint, DeadLetterRow
-from streams import topics as T
-from streams.delivery import Ev, Plan
+from streams.delivery.batches import Ev, Plan
+from streams.kafka import topics as T
 from streams.pipeline import Pipeline
 
 
@@ -22,7 +22,7 @@ class DeadLetterRecorder:
     def __init__(self, pipe: Pipeline) -> None:
         self.pipe = pipe
 
-    async def prepare(self, store: PostgresStore, events: Sequence[Ev]) -> Plan:
+    async def prepare(self, store: DeadLetterSink, events: Sequence[Ev]) -> Plan:
         pipe = self.pipe
         rows: list[DeadLetterRow] = []
         for event in events:
@@ -35,7 +35,7 @@ class DeadLetterRecorder:
             except Exception as e:
                 rows.append(pipe.unreadable_dead_letter(event, e))
 
-        async def commit(store: PostgresStore, cp: Checkpoint) -> None:
+        async def commit(store: DeadLetterSink, cp: Checkpoint) -> None:
             await store.record_dead_letters(rows, cp)
 
         return Plan(commit)

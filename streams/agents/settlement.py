@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from services.adapters.postgres import PostgresStore
 from services.app import settlement
+from services.app.ports import SettlementStore
 from services.app.records import Checkpoint, SettlementRow
-from streams.delivery import Ev, Plan, position
+from streams.delivery.batches import Ev, Plan, position
 from streams.pipeline import Pipeline
 
 
@@ -26,11 +26,11 @@ class Settlement:
             record, position(event), pipe.codec.encode, pipe.rules, datetime.now(UTC)
         )
 
-    async def prepare(self, store: PostgresStore, events: Sequence[Ev]) -> Plan:
+    async def prepare(self, store: SettlementStore, events: Sequence[Ev]) -> Plan:
         decoded, dead = self.pipe.decode_rows(events, self.to_row)
         rows = [row for _, row in decoded]
 
-        async def commit(store: PostgresStore, cp: Checkpoint) -> list[str]:
+        async def commit(store: SettlementStore, cp: Checkpoint) -> list[str]:
             return await store.settle(self.consumer, rows, cp)
 
         async def committed(fresh: list[str]) -> None:

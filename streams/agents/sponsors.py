@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from services.adapters.postgres import PostgresStore
-from services.app import adjudication, intake
+from services.app import intake, sponsor_events
+from services.app.ports import SponsorStore
 from services.app.records import BatchMarkerRow, Checkpoint, SponsorFundingRow
-from streams.delivery import Ev, Plan
+from streams.delivery.batches import Ev, Plan
 from streams.pipeline import Pipeline
 
 
@@ -20,7 +20,7 @@ class SponsorEvents:
     def __init__(self, pipe: Pipeline) -> None:
         self.pipe = pipe
 
-    async def prepare(self, store: PostgresStore, events: Sequence[Ev]) -> Plan:
+    async def prepare(self, store: SponsorStore, events: Sequence[Ev]) -> Plan:
         dead: list[tuple[Ev, BaseException]] = []
         fundings: list[SponsorFundingRow] = []
         markers: list[BatchMarkerRow] = []
@@ -30,7 +30,7 @@ class SponsorEvents:
                 decoded = self.pipe.codec.decode(event.value)
                 intake.validate(decoded.name, decoded.record)
                 intake.check_sponsor_key(decoded.name, event.message.key, decoded.record)
-                change = adjudication.sponsor_change(decoded.name, decoded.record, lambda _: None)
+                change = sponsor_events.sponsor_change(decoded.name, decoded.record, lambda _: None)
             except Exception as e:
                 dead.append((event, e))
                 continue
@@ -40,7 +40,7 @@ class SponsorEvents:
                 markers.append(change.batch)
             kinds[change.kind] += 1
 
-        async def commit(store: PostgresStore, cp: Checkpoint) -> None:
+        async def commit(store: SponsorStore, cp: Checkpoint) -> None:
             await store.commit_sponsors(cp, fundings, markers)
 
         async def committed(_: None) -> None:

@@ -7,7 +7,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,36 @@ import asyncpg
 import pytest
 from kafka import KafkaProducer
 
-from services.config import Settings, load_settings
+from reference_payment.service import ReferencePaymentService
+from services.adapters.postgres import connect_store
+from services.config import Secret, Settings, load_settings
 from services.sealing import keygen
-from streams.admin import ensure_topics
-from streams.codec import AvroCodec
-from streams.reference_payment_service import ReferencePaymentService
+from streams.kafka import acls
+from streams.kafka.admin import ensure_topics
+from streams.kafka.auth import kafka_python_options
+from streams.kafka.codec import AvroCodec
 from tests.workers import Worker, free_port
 
 REPO = Path(__file__).resolve().parents[2]
+# The secured stack (make test-secure): each component logs in as its own SCRAM user, with the
+# ACLs of streams/kafka/acls.py applied for the module's prefix by the admin user.
+SECURE = os.environ.get("KAFKA_SECURITY_PROTOCOL") == "SASL_SSL"
+
+
+def kafka_users() -> dict[str, str]:
+    """SCRAM user -> password of the secured stack (LOCAL_KAFKA_USERS_FILE); {} on PLAINTEXT."""
+    if not SECURE:
+        return {}
+    text = Path(os.environ["LOCAL_KAFKA_USERS_FILE"]).read_text()
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def as_user(settings: Settings, user: str) -> Settings:
+    """The same deployment, as another SCRAM user (unchanged on PLAINTEXT)."""
+    if not SECURE:
+        return settings
+    password = Secret(kafka_users()[user])
+    return replace(settings, kafka_sasl_username=user, kafka_sasl_password=password)
 
 
 @dataclass
@@ -59,6 +81,7 @@ class Env:
             REPO / "schemas",
             group=f"{self.settings.app_id}-payments",
             topic_prefix=self.settings.topic_prefix,
+            kafka_options=kafka_python_options(as_user(self.settings, acls.PAYMENTS)),
         )
 
     def query(self, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -78,6 +101,15 @@ class Env:
                 return
             time.sleep(0.5)
         raise AssertionError(f"timed out waiting for {what}\n{self.worker.tail()}")
+
+
+async def migrate(settings: Settings) -> None:
+    """`claims migrate`: as the owner (DATABASE_URL), which also grants the roles."""
+    store = await connect_store(settings)
+    try:
+        await store.migrate()
+    finally:
+        await store.close()
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +132,9 @@ def pipeline(
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
-        "DATABASE_URL": f"{stack.database_url}?search_path={schema}",
+        # The worker works as the restricted worker role (WORKER_DATABASE_URL of the local
+        # stack) and so never migrates: the owner does it first, below, as `claims run` does.
+        **stack.role_env(schema),
         "NIK_HASH_KEY": "e2e-test-key-0123456789",
         "DEAD_LETTER_PUBLIC_KEY": public_key,
         "DEAD_LETTER_PRIVATE_KEYS": "",  # empty is unset: a worker refuses the opening keys
@@ -112,14 +146,26 @@ def pipeline(
         "WORKER_INSTANCE_ID": f"t-{run_id}-worker-0",
         **getattr(request.module, "WORKER_ENV", {}),
     }
+    if SECURE:
+        env.update(KAFKA_SASL_USERNAME=acls.WORKER, KAFKA_SASL_PASSWORD=kafka_users()[acls.WORKER])
     settings = load_settings(env)
-    ensure_topics(settings)
+    admin = as_user(settings, "admin")
+    if SECURE:
+        acls.apply(admin, settings.topic_prefix, settings.app_id)
+    ensure_topics(settings)  # as the worker: it may create the declared topics
+    asyncio.run(migrate(settings))
     worker = Worker(env, tmp / "worker.log")
     worker.start()
-    producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    producer = KafkaProducer(
+        bootstrap_servers=stack.kafka_bootstrap,
+        acks="all",
+        **kafka_python_options(as_user(settings, acls.UPSTREAM)),
+    )
     try:
         codec = AvroCodec.from_directory(REPO / "schemas")
         yield Env(settings, worker, codec, schema, producer, dead_letter_private_key=private_key)
     finally:
         producer.close()
         worker.stop()
+        if SECURE:
+            acls.remove(admin, settings.topic_prefix, settings.app_id)

@@ -102,9 +102,20 @@ def claim(
     }
 
 
+HEIRS = [{"name": PAYEE["name"], "relation": "SPOUSE"}]  # the payee is the widow(er)
+
+
 def jkk(
-    outcome: str, wage: int, reported: date, *, medical: int = 0, land: int = 0, days: int = 0
+    outcome: str,
+    wage: int,
+    reported: date,
+    *,
+    medical: int = 0,
+    land: int = 0,
+    days: int = 0,
+    heirs: list[dict[str, str]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
+    """A JKK detail; a DEATH names the payee as the widow(er) unless `heirs` says otherwise."""
     return (
         "bpjs.claim.JkkClaimDetail",
         {
@@ -119,6 +130,7 @@ def jkk(
             "disabilities": [],
             "left_handed": False,
             "children": [],
+            "heirs": (HEIRS if outcome == "DEATH" else []) if heirs is None else heirs,
         },
     )
 
@@ -131,7 +143,7 @@ def jkm() -> tuple[str, dict[str, Any]]:
     return (
         "bpjs.claim.JkmClaimDetail",
         {
-            "heirs": [{"name": "Ahli Waris", "relation": "SPOUSE"}],
+            "heirs": HEIRS,
             "children": [],
             "during_placement": False,
         },

@@ -61,6 +61,8 @@ EXPECTED: dict[str, tuple[str, set[str], int | None]] = {
     "I1-JHT-NOBAL": ("REJECTED", {"no_balance"}, 0),
     "J1-JKK-INVALID": ("REJECTED", {"invalid_claim"}, 0),
     "K1-JKK-JAMSOSTEK": ("REJECTED", {"out_of_scope"}, 0),
+    "L1-JHT-DEATH-NO-HEIR": ("REJECTED", {"no_eligible_heir"}, 0),
+    "M1-JHT-DEATH-PAYEE": ("REJECTED", {"payee_not_beneficiary"}, 0),
     "X1-UNKNOWN": ("REJECTED", {"not_enrolled"}, 0),
 }
 
@@ -101,8 +103,11 @@ def submit(env: Env, record: dict[str, Any]) -> None:
 
 def publish_scenario(env: Env) -> None:
     ev = "bpjs.enrollment"
-    # A: PU, contributions current; a total disability, a duplicate of it, claims before age.
-    a = pu(env, "31000000001", date(1985, 4, 12), 1, date(2023, 6, 1), 24)
+    # A: PU, contributions current since enrolment (no arrears: BPJS pays, not the employer
+    # first); a total disability, a duplicate of it, claims before age.
+    a = pu(
+        env, "31000000001", date(1985, 4, 12), 1, date(2023, 6, 1), 24, enrolled_on=date(2023, 6, 1)
+    )
     submit(
         env,
         claim(
@@ -153,7 +158,16 @@ def publish_scenario(env: Env) -> None:
         ),
     )
     # B: PU, dies (not at work).
-    b = pu(env, "31000000002", date(1970, 2, 1), 2, date(2023, 3, 1), 24, female=True)
+    b = pu(
+        env,
+        "31000000002",
+        date(1970, 2, 1),
+        2,
+        date(2023, 3, 1),
+        24,
+        female=True,
+        enrolled_on=date(2023, 3, 1),
+    )
     env.send(
         PARTICIPANTS,
         "31000000002",
@@ -359,6 +373,39 @@ def publish_scenario(env: Env) -> None:
             date(2015, 5, 4),
             date(2015, 5, 11),
             jkk("RECOVERED", WAGE, date(2015, 5, 5), medical=1_000_000),
+        ),
+    )
+    # L: dies; the JHT claim names no heir (PP 46/2015: the balance goes to the heirs).
+    ell = pu(env, "31000000018", date(1980, 8, 8), 18, date(2023, 1, 1), 24, date(2023, 1, 1))
+    death = jht("DEATH")
+    submit(
+        env,
+        claim(
+            "L1-JHT-DEATH-NO-HEIR",
+            "31000000018",
+            ell,
+            "JHT",
+            date(2025, 2, 3),
+            date(2025, 2, 10),
+            death,
+        ),
+    )
+    # M: dies leaving a widow; the claim asks to pay someone else.
+    m = pu(env, "31000000019", date(1981, 9, 9), 19, date(2023, 1, 1), 24, date(2023, 1, 1))
+    widow = (
+        "bpjs.claim.JhtClaimDetail",
+        {**death[1], "heirs": [{"name": "Siti Rahayu", "relation": "SPOUSE"}]},
+    )
+    submit(
+        env,
+        claim(
+            "M1-JHT-DEATH-PAYEE",
+            "31000000019",
+            m,
+            "JHT",
+            date(2025, 2, 3),
+            date(2025, 2, 10),
+            widow,
         ),
     )
     # X: a KPJ nobody enrolled.
@@ -675,12 +722,15 @@ def dead_letters(
     cmd_env = {k: v for k, v in os.environ.items() if k in keep}
     cmd_env |= {
         "DATABASE_URL": env.settings.dsn,
+        # list/show read as the read-only role, replay marks rows as the worker's role.
+        "READER_DATABASE_URL": env.settings.dsn_for("reader"),
+        "WORKER_DATABASE_URL": env.settings.dsn_for("worker"),
         "KAFKA_BOOTSTRAP_SERVERS": env.settings.kafka_bootstrap_servers,
     }
     if key:
         cmd_env["DEAD_LETTER_PRIVATE_KEYS"] = env.dead_letter_private_key
     done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "dead-letters", *args],
+        [sys.executable, "-m", "claims.cli", "dead-letters", *args],
         env=cmd_env,
         cwd=REPO,
         capture_output=True,
@@ -735,13 +785,14 @@ def test_every_topic_the_worker_uses_was_created_by_the_project_not_by_faust(
     pipeline: Env, first_pass: dict[str, Any]
 ) -> None:
     """faust-streaming#667: on Kafka 4 Faust's assignor fails to create its own topics. The
-    service never relies on that: `ensure_topics` creates every topic up front (streams/topics.py
-    and Faust's internal ones it lists). After a whole run, the broker holds exactly those topics
-    under this worker's prefix and app id: one Faust created itself would be an extra name."""
+    service never relies on that: `ensure_topics` creates every topic up front
+    (streams/kafka/topics.py and Faust's internal ones it lists). After a whole run, the broker
+    holds exactly those topics under this worker's prefix and app id: one Faust created itself
+    would be an extra name."""
     from kafka import KafkaAdminClient
 
-    from streams.admin import internal_topics
-    from streams.topics import TOPICS
+    from streams.kafka.admin import internal_topics
+    from streams.kafka.topics import TOPICS
 
     settings = pipeline.settings
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)

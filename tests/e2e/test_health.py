@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -74,6 +75,23 @@ def test_readyz_reports_partitions_postgres_and_the_producer(pipeline: Env) -> N
     assert body["checks"]["postgres"] is True
     assert body["checks"]["producer"] is True
     assert body["checks"]["partitions_assigned"] > 0
+
+
+def test_the_worker_works_as_the_restricted_worker_role(pipeline: Env, stack: Any) -> None:
+    # Its pool's connections, seen from PostgreSQL: the worker role's, not the owner's (the
+    # fixture migrated as the owner; the worker, given WORKER_DATABASE_URL, never does).
+    if "WORKER_DATABASE_URL" not in pipeline.worker.env:
+        pytest.skip("no restricted worker role in this session")
+    wait_status(pipeline, "/readyz", 200)
+    user = urlsplit(pipeline.worker.env["WORKER_DATABASE_URL"]).username
+    sessions = pipeline.query(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1 AND datname = $2",
+        user,
+        urlsplit(pipeline.settings.dsn).path.lstrip("/"),
+    )
+    if stack.local:
+        assert user == "claims_worker"
+    assert sessions[0]["n"] >= 1
 
 
 def samples(env: Env) -> dict[str, float]:
@@ -144,7 +162,7 @@ def test_readyz_flips_when_postgres_stops_and_back_when_it_starts(
         lambda m: m.get(pg_up) == 1 and not math.isnan(m.get("claims_outbox_backlog{}", math.nan)),
     )
     # The outbox relay failed five times a second during the outage: the log holds one line for
-    # it per 30 s with a count (streams/outage_log.py), and one when it works again.
+    # it per 30 s with a count (streams/ops/outage_log.py), and one when it works again.
     log = pipeline.worker.log.read_text(errors="replace")
     relay_failures = [line for line in log.splitlines() if "outbox relay: " in line]
     assert 1 <= len(relay_failures) <= 3, relay_failures

@@ -152,7 +152,9 @@ def sent(pipeline: Env) -> Env:
     """One PU participant with four claims between them, a claim for a KPJ nobody enrolled, and
     a claim whose NIK has 15 digits (a dead letter); decided, settled, not paid."""
     kpj = "32000000001"
-    person = enrolled(kpj, BIRTH, 1, "PU", PU_ALL, WAGE, date(2015, 7, 1))
+    # Enrolled when its contributions start: no arrears, so BPJS (not the employer) owes the
+    # JKK claim and its deadline.
+    person = enrolled(kpj, BIRTH, 1, "PU", PU_ALL, WAGE, date(2023, 6, 1))
     pipeline.send(PARTICIPANTS, kpj, "bpjs.enrollment.ParticipantEnrolled", person)
     for c in contributions(kpj, CLEAR_NIK, WAGE, date(2023, 6, 1), 24, PU_RATES):
         pipeline.send(PARTICIPANTS, kpj, "bpjs.contribution.ContributionPosted", c)
@@ -295,7 +297,7 @@ def http_get(env: Env, path: str) -> tuple[int, str, dict[str, Any]]:
 
 def cli_status(env: Env, claim_id: str) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "status", claim_id],
+        [sys.executable, "-m", "claims.cli", "status", claim_id],
         env=env.worker.env,
         cwd=REPO,
         capture_output=True,

@@ -34,15 +34,16 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from reference_payment.service import ReferencePaymentService
+from services.adapters.postgres import connect_store
 from services.app import intake
 from services.config import Settings, load_settings
 from services.errors import InvalidEvent
 from services.sealing import keygen
-from services.simulator import build_scenario
-from streams import topics as T
-from streams.admin import ensure_topics
-from streams.codec import AvroCodec
-from streams.reference_payment_service import ReferencePaymentService
+from simulator import build_scenario
+from streams.kafka import topics as T
+from streams.kafka.admin import ensure_topics
+from streams.kafka.codec import AvroCodec
 from tests.conftest import STACK, Stack
 from tests.workers import REPO, Worker, free_port
 
@@ -288,6 +289,7 @@ class Run:
         self.dsn = f"{self.stack.database_url}?search_path={self.schema}"
         self.settings: Settings = load_settings(self._env(0))
         ensure_topics(self.settings)
+        asyncio.run(_migrate(self.settings))
         self.db = Db(self.dsn)
         self.payments = ReferencePaymentService(
             self.stack.kafka_bootstrap,
@@ -304,7 +306,9 @@ class Run:
         return {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap,
-            "DATABASE_URL": self.dsn,
+            # Every worker as the restricted worker role (the local stack's): it does not migrate,
+            # __post_init__ did as the owner.
+            **self.stack.role_env(self.schema),
             "NIK_HASH_KEY": NIK_KEY,
             "DEAD_LETTER_PUBLIC_KEY": self.public_key,
             "DEAD_LETTER_PRIVATE_KEYS": "",
@@ -507,13 +511,17 @@ class Run:
             " (SELECT count(*) FROM event_outbox) AS unpublished_events,"
             " (SELECT count(*) FROM settlements WHERE status = 'PENDING') AS unpaid,"
             " (SELECT count(*) FROM settlements) AS settled,"
-            " (SELECT count(DISTINCT claim_id) FROM payment_results) AS answered"
+            " (SELECT count(DISTINCT claim_id) FROM payment_results) AS answered,"
+            # A late payment's interest is issued with its result and paid after it (#15).
+            " (SELECT count(*) FROM payment_outbox o WHERE NOT EXISTS (SELECT 1 FROM"
+            " payment_results r WHERE r.instruction_id = o.instruction_id)) AS unanswered"
         )[0]
         return (
             row["pending"] == 0
             and row["unpublished_events"] == 0
             and row["unpaid"] == 0
             and row["answered"] == row["settled"]
+            and row["unanswered"] == 0
         )
 
     def progress(self) -> dict[str, Any]:
@@ -693,8 +701,12 @@ def snapshot(run: Run) -> dict[str, list[tuple[Any, ...]]]:
             " complete_on, due_date, status, paid_on, days_late, late_interest, failure_reason"
             " FROM settlements", _json),
         "payment_outbox": rows(
-            "SELECT payload, instruction_id, claim_id, idempotency_key,"
+            "SELECT payload, instruction_id, claim_id, idempotency_key, purpose, program,"
+            " amount, due_date, status, paid_on, failure_reason, replaces_instruction_id,"
             " published_at IS NOT NULL AS published FROM payment_outbox", payload),
+        "account_corrections": rows(
+            "SELECT event_id, claim_id, outcome, rejection, reissued_instruction_id"
+            " FROM account_corrections"),
         "payment_results": rows(
             "SELECT event_id, instruction_id, claim_id, status, paid_on, failure_reason"
             " FROM payment_results"),
@@ -785,13 +797,34 @@ def check(
     if wrong := settled.keys() - approved:
         fail(f"settlements of claims not approved: {sorted(wrong)[:3]}")
 
-    outbox = run.db.query("SELECT claim_id, idempotency_key, payload FROM payment_outbox")
+    # Since #15 a claim may have several instructions: its first ("claim:<id>"), the statutory
+    # late interest once ("interest:<id>") and one re-issue per FAILED instruction after a payee
+    # correction ("reissue:<id>:<n>"); never two with the same purpose, never a key twice.
+    outbox = run.db.query(
+        "SELECT instruction_id, claim_id, idempotency_key, purpose, amount,"
+        " replaces_instruction_id FROM payment_outbox"
+    )
     per_key = Counter(r["idempotency_key"] for r in outbox)
-    if set(r["claim_id"] for r in outbox) != set(settled) or any(n > 1 for n in per_key.values()):
-        fail("payment_outbox is not exactly one instruction per settlement")
+    first = Counter(r["claim_id"] for r in outbox if r["purpose"] == "claim")
+    interest = Counter(r["claim_id"] for r in outbox if r["purpose"] == "interest")
+    reissued = Counter(r["replaces_instruction_id"] for r in outbox if r["purpose"] == "reissue")
+    if (
+        set(first) != set(settled)
+        or any(n > 1 for n in (*per_key.values(), *first.values(), *interest.values()))
+        or any(n > 1 for n in reissued.values())
+    ):
+        fail("payment_outbox is not one first instruction per settlement, at most one interest"
+             " instruction per claim and one re-issue per failed instruction")  # fmt: skip
+    owed_interest = {r["claim_id"]: r["late_interest"] for r in run.db.query(
+        "SELECT claim_id, late_interest FROM settlements WHERE late_interest > 0"
+        " AND payable_by = 'BPJS'")}  # fmt: skip
+    issued_interest = {r["claim_id"]: r["amount"] for r in outbox if r["purpose"] == "interest"}
+    if issued_interest != owed_interest:
+        fail(f"{len(owed_interest)} late payments owe interest, {len(issued_interest)} interest"
+             " instructions were issued (or their amounts differ)")  # fmt: skip
 
     # The instructions topic: at least once, so repeats are allowed, but every repeat of a key
-    # must be the same instruction, and every settlement must have been published.
+    # must be the same instruction, and every instruction must have been published.
     published: dict[str, set[bytes]] = defaultdict(set)
     for m in run.read_topic(T.PAYMENT_INSTRUCTIONS.name):
         published[codec().decode(m.value).record["idempotency_key"]].add(bytes(m.value))
@@ -802,18 +835,21 @@ def check(
     if unpublished := set(per_key) - set(published):
         fail(f"{len(unpublished)} instructions never published")
 
-    results = Counter(r["claim_id"] for r in run.db.query("SELECT claim_id FROM payment_results"))
+    # One result applied per instruction (a claim paid late has two: its benefit, its interest).
+    results = Counter(
+        r["instruction_id"] for r in run.db.query("SELECT instruction_id FROM payment_results")
+    )
     twice = [c for c, n in results.items() if n > 1]
     out.duplicates += len(twice)
     if twice:
-        fail(f"{len(twice)} claims with more than one payment result applied")
-    unanswered = set(settled) - set(results)
+        fail(f"{len(twice)} instructions with more than one payment result applied")
+    unanswered = {r["instruction_id"] for r in outbox} - set(results)
     if unanswered:
-        fail(f"{len(unanswered)} settlements without a payment result")
-    if run.payments.paid + run.payments.failed != len(settled):
-        out.duplicates += max(run.payments.paid + run.payments.failed - len(settled), 0)
+        fail(f"{len(unanswered)} instructions without a payment result")
+    if run.payments.paid + run.payments.failed != len(outbox):
+        out.duplicates += max(run.payments.paid + run.payments.failed - len(outbox), 0)
         fail(f"the payment service paid {run.payments.paid + run.payments.failed} times "
-             f"for {len(settled)} settlements")  # fmt: skip
+             f"for {len(outbox)} instructions ({len(settled)} settlements)")  # fmt: skip
 
     # Decisions topic: a claim judged again must be judged alike (same decision event).
     judged: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
@@ -880,3 +916,12 @@ def random_moments(seed: str, n: int, low: float, high: float) -> Iterator[float
     rng = random.Random(seed)
     for _ in range(n):
         yield rng.uniform(low, high)
+
+
+async def _migrate(settings: Settings) -> None:
+    """`claims migrate` as the owner (DATABASE_URL), which also grants the restricted roles."""
+    store = await connect_store(settings)
+    try:
+        await store.migrate()
+    finally:
+        await store.close()

@@ -18,7 +18,7 @@ from tests.faults.harness import (
 )
 
 pytestmark = MARKS
-CRASH_EXIT_CODE = 86  # streams/delivery.py, CLAIMS_CRASH_AT
+CRASH_EXIT_CODE = 86  # streams/delivery/batches.py, CLAIMS_CRASH_AT
 
 
 @pytest.mark.parametrize("point", ["before-commit", "after-commit"])

@@ -7,7 +7,7 @@ import signal
 import time
 from typing import Any
 
-from streams import topics as T
+from streams.kafka import topics as T
 from tests.faults.harness import (
     MARKS,
     HeldLock,

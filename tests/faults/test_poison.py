@@ -12,7 +12,7 @@ from typing import Any
 
 import fastavro
 
-from streams import topics as T
+from streams.kafka import topics as T
 from tests.e2e.events import enrolled, funded, nik
 from tests.faults.harness import (
     MARKS,
@@ -31,6 +31,7 @@ PARTICIPANTS = T.PARTICIPANT_EVENTS.name
 SPONSORS = T.SPONSOR_EVENTS.name
 APPROVED = [T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")]
 RESULTS = T.PAYMENT_RESULTS.name
+CORRECTIONS = T.ACCOUNT_CORRECTIONS.name
 DEAD = T.DEAD_LETTERS.name
 NEAR_LIMIT = 1_000_000  # bytes: just under the broker's default message.max.bytes (1 MiB)
 # What each error class's message must say (the precise error the issue asks for).
@@ -129,6 +130,18 @@ def poison() -> list[Message]:
         Message(RESULTS, b"POISON-RESULT-1",
                 encode(T.PAYMENT_RESULT, {**result, "status": "PAID", "paid_on": None}),
                 "PAID without its date", "InvalidEvent"),
+    ]  # fmt: skip
+    fix = latest_fixture(T.ACCOUNT_CORRECTED, claim_id="POISON-CORRECTED-1")
+    fix_bytes = encode(T.ACCOUNT_CORRECTED, fix)
+    bad_account = {**fix["payee"], "account_number": "12-34"}
+    out += byte_poison(CORRECTIONS, b"POISON-CORRECTED-1", fix_bytes, rng)
+    out += [
+        Message(CORRECTIONS, None, fix_bytes, "null key", "KeyMismatch"),
+        Message(CORRECTIONS, b"POISON-CORRECTED-1",
+                encode(T.ACCOUNT_CORRECTED, {**fix, "payee": bad_account}),
+                "account number not digits", "InvalidEvent"),
+        Message(CORRECTIONS, b"POISON-CORRECTED-1", result_bytes, "another topic's schema",
+                "InvalidEvent"),
     ]  # fmt: skip
     out += byte_poison(DEAD, PARTICIPANTS.encode(), encode(T.PAYMENT_RESULT, result), rng)[:4]
     out.append(Message(DEAD, PARTICIPANTS.encode(), result_bytes, "another topic's schema",

@@ -12,7 +12,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import MemberToRemove
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams import topics as T
+from streams.kafka import topics as T
 from tests.faults.harness import (
     MARKS,
     Message,

@@ -18,18 +18,18 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
-from services.adapters.postgres import PostgresStore
+from claims.imports.command import EXIT_OK, EXIT_REJECTED, ImportOptions, ImportResult, run_import
+from claims.imports.files import read_report
+from claims.imports.make_file import write_import_file
+from services.adapters.postgres import PostgresStore, connect_store
 from services.app import import_batch
 from services.app.adjudication import ParticipantEvents
 from services.app.records import Position
 from services.config import Settings, load_settings
 from services.rules import default_rules
-from streams import topics as T
-from streams.admin import delete_service_topics, ensure_topics
-from streams.bulk_import import EXIT_OK, EXIT_REJECTED, ImportOptions, ImportResult, run_import
-from streams.codec import AvroCodec
-from streams.import_files import read_report
-from streams.make_import_file import write_import_file
+from streams.kafka import topics as T
+from streams.kafka.admin import delete_service_topics, ensure_topics
+from streams.kafka.codec import AvroCodec
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def settings(stack: Any) -> Iterator[Settings]:
     asyncio.run(_sql(stack.database_url, f"CREATE SCHEMA {schema}"))
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
-        "DATABASE_URL": f"{stack.database_url}?search_path={schema}",
+        **stack.role_env(schema),  # the import reads as IMPORT_DATABASE_URL
         "NIK_HASH_KEY": KEY,
         "TOPIC_PREFIX": f"imp{run}.",
         "CLAIMS_APP_ID": f"imp-{run}",
@@ -205,7 +205,7 @@ def applied_by_the_worker(settings: Settings, events: list[tuple[Any, dict[str, 
         rows.append(applied.row)
 
     async def save() -> None:
-        store = await PostgresStore.connect(settings.dsn, size=1)
+        store = await connect_store(settings, role="worker")  # as a worker would
         try:
             await store.save_participants(rows)
         finally:

@@ -117,6 +117,8 @@ def commands(import_file: Path) -> dict[str, list[str]]:
         "topics": ["topics"],
         "migrate": ["migrate"],
         "status": ["status", "NO-SUCH-CLAIM"],
+        "employer": ["employer", "00000000"],
+        "owed": ["owed", "--on", "2025-07-01"],
         "import": ["import", str(import_file), "--sponsor-id", "cli-test", "--no-progress"],
         "make-import-file": [
             "make-import-file",
@@ -144,6 +146,8 @@ KAFKA_DOWN = {
     "import": 1,
     "migrate": 0,
     "status": 3,  # not found: it never needed Kafka
+    "employer": 3,  # no such NPP: neither
+    "owed": 0,  # nothing owed: it reads PostgreSQL only
     "make-import-file": 0,
     "readjudicate": 0,
 }
@@ -156,6 +160,8 @@ POSTGRES_DOWN = {
     "import": 1,
     "migrate": 1,
     "status": 1,
+    "employer": 1,
+    "owed": 1,
     "make-import-file": 0,
     "readjudicate": 1,
 }

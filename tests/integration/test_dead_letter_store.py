@@ -19,7 +19,7 @@ from services.adapters.postgres import PostgresStore, migrations
 from services.app.dead_letters import reseal_legacy
 from services.app.records import DeadLetterRow, Position
 from services.sealing import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Opener, Sealer
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -75,7 +75,7 @@ async def insert_clear(url: str, key: bytes | None, value: bytes, where: Positio
 
 
 async def raw_dump(store: PostgresStore) -> bytes:
-    rows = await store.fetch("SELECT * FROM dead_letters")
+    rows = await store.read_only("SELECT * FROM dead_letters")
     return b"".join(
         v if isinstance(v, bytes) else repr(v).encode() for r in rows for v in r.values()
     )
@@ -143,7 +143,7 @@ async def test_the_reseal_command_seals_with_the_workers_public_key(schema_url: 
         "DEAD_LETTER_PUBLIC_KEY": DEMO_PUBLIC_KEY,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "dead-letters", "reseal"],
+        [sys.executable, "-m", "claims.cli", "dead-letters", "reseal"],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

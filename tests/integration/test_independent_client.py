@@ -46,7 +46,7 @@ def samples() -> list[tuple[str, dict[str, Any], bytes]]:
 
 
 def test_an_independent_client_round_trips_every_event_through_kafka(kafka_bootstrap: str) -> None:
-    from streams.codec import AvroCodec  # the project's side
+    from streams.kafka.codec import AvroCodec  # the project's side
 
     topic = f"contract-test-{uuid.uuid4().hex[:12]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="contract-test")

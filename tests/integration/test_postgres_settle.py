@@ -18,7 +18,8 @@ from services.adapters.postgres import PostgresStore
 from services.app.records import Position, SettlementRow
 from services.app.settlement import settlement_row
 from services.rules import RuleSet, default_rules
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
+from tests.conftest import Stack, with_schema
 
 pytestmark = pytest.mark.integration
 TOPIC = "bpjs.claims.approved.jht.v1"
@@ -26,15 +27,20 @@ NOW = datetime(2025, 7, 7, 3, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[PostgresStore]:
-    """A migrated store in a schema of its own, dropped afterwards."""
+async def store(database_url: str, stack: Stack) -> AsyncIterator[PostgresStore]:
+    """A store in a schema of its own, migrated by the owner, working as the worker's role
+    (WORKER_DATABASE_URL of the local stack), dropped afterwards."""
     schema = f"test_settle_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(database_url)
     await admin.execute(f"CREATE SCHEMA {schema}")
     joiner = "&" if "?" in database_url else "?"
-    s = await PostgresStore.connect(f"{database_url}{joiner}search_path={schema}", size=2)
+    owner = await PostgresStore.connect(f"{database_url}{joiner}search_path={schema}", size=1)
     try:
-        await s.migrate()
+        await owner.migrate()
+    finally:
+        await owner.close()
+    s = await PostgresStore.connect(with_schema(stack.worker_url, schema), size=2)
+    try:
         yield s
     finally:
         await s.close()
@@ -52,8 +58,8 @@ def row(claim_id: str, offset: int, partition: int = 0) -> SettlementRow:
 
 
 async def counts(store: PostgresStore) -> tuple[int, int]:
-    settled = await store.fetch("SELECT count(*) AS n FROM settlements")
-    outbox = await store.fetch("SELECT count(*) AS n FROM payment_outbox")
+    settled = await store.read_only("SELECT count(*) AS n FROM settlements")
+    outbox = await store.read_only("SELECT count(*) AS n FROM payment_outbox")
     return settled[0]["n"], outbox[0]["n"]
 
 

@@ -17,14 +17,15 @@ import asyncpg
 import fastavro
 import pytest
 
+from claims.cli import main
 from services.adapters.postgres import PostgresStore
 from services.app import settlement
-from services.app.adjudication import ParticipantEvents, sponsor_change
+from services.app.adjudication import ParticipantEvents
 from services.app.records import Position
+from services.app.sponsor_events import sponsor_change
 from services.errors import StoreError
 from services.rules import default_rules
-from streams.cli import main
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 pytestmark = pytest.mark.integration
 
@@ -142,9 +143,14 @@ def snapshot(dsn: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture
-def cli(dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def cli(dsn: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     monkeypatch.setattr(sys, "argv", ["claims"])
     monkeypatch.setenv("DATABASE_URL", dsn)
+    # The dry run reads as the read-only role (the owner's DSN alone when there is none).
+    schema = dsn.rsplit("search_path=", 1)[1]
+    reader = request.getfixturevalue("stack").role_env(schema).get("READER_DATABASE_URL")
+    if reader:
+        monkeypatch.setenv("READER_DATABASE_URL", reader)
     monkeypatch.setenv("NIK_HASH_KEY", KEY)
 
 
@@ -213,7 +219,7 @@ def test_the_dry_run_s_queries_cannot_write(dsn: str) -> None:
     async def attempt() -> None:
         store = await PostgresStore.connect(dsn, size=1)
         try:
-            await store.fetch_readonly("DELETE FROM claims RETURNING claim_id")
+            await store.read_only("DELETE FROM claims RETURNING claim_id")
         finally:
             await store.close()
 

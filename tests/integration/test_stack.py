@@ -18,7 +18,13 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "deploy" / "local" / "stack"
 
-SERVICE_VARS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+SERVICE_VARS = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "DATABASE_URL",
+    "WORKER_DATABASE_URL",
+    "READER_DATABASE_URL",
+    "IMPORT_DATABASE_URL",
+)
 NOT_USED_DB = "postgresql://nobody:nothing@127.0.0.1:1/none"
 
 
@@ -154,8 +160,10 @@ def test_up_on_a_running_stack_is_harmless(stack: Any) -> None:
     assert parse_env(result.stdout) == {
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
         "DATABASE_URL": stack.database_url,
+        **stack.roles,
     }
-    assert elapsed < 10  # generous: no JVM starts, it only checks pid files
+    # generous: no JVM starts, it checks pid files and re-applies the roles (one psql each)
+    assert elapsed < 10
 
 
 def dead_pid() -> int:
@@ -227,6 +235,33 @@ def test_env_and_up_use_the_users_own_services(tmp_path: Path) -> None:
     assert not (tmp_path / "state").exists()
 
 
+def test_env_of_the_local_stack_gives_each_role_its_own_url(tmp_path: Path) -> None:
+    env = isolated(tmp_path)
+    printed = parse_env(run_stack("env", env=env).stdout)
+    port, db = env["LOCAL_PG_PORT"], read_default("PG_DATABASE")
+    assert printed["DATABASE_URL"] == (
+        f"postgresql://{read_default('PG_USER')}:{read_default('PG_PASSWORD')}@127.0.0.1:{port}/{db}"
+    )
+    for var, user, password in (
+        ("WORKER_DATABASE_URL", "claims_worker", "PG_WORKER_PASSWORD"),
+        ("READER_DATABASE_URL", "claims_reader", "PG_READER_PASSWORD"),
+        ("IMPORT_DATABASE_URL", "claims_importer", "PG_IMPORTER_PASSWORD"),
+    ):
+        assert printed[var] == f"postgresql://{user}:{read_default(password)}@127.0.0.1:{port}/{db}"
+
+
+def test_env_with_the_users_own_database_prints_only_the_role_urls_they_set(
+    tmp_path: Path,
+) -> None:
+    own = {
+        "DATABASE_URL": "postgresql://svc:s3cret@db.example:5432/claims",
+        "READER_DATABASE_URL": "postgresql://ro:s3cret@db.example:5432/claims",
+    }
+    printed = parse_env(run_stack("env", env=isolated(tmp_path) | own).stdout)
+    # WORKER_ and IMPORT_DATABASE_URL unset: those commands fall back to DATABASE_URL.
+    assert {k: v for k, v in printed.items() if "DATABASE_URL" in k} == own
+
+
 def read_default(key: str) -> str:
     for line in (REPO / "deploy" / "local" / "defaults.env").read_text().splitlines():
         if line.startswith(f"{key}="):
@@ -257,3 +292,32 @@ def test_status_asks_the_services_it_reports_external_or_local(tmp_path: Path, s
     )
     assert answering.returncode == 0, answering.stdout
     assert answering.stdout.splitlines()[1].endswith(", answering")
+
+
+def test_secure_env_before_the_first_secure_start_warns_and_prints_no_credentials(
+    tmp_path: Path,
+) -> None:
+    result = run_stack("env", env=isolated(tmp_path) | {"SECURE": "1"})
+    assert result.returncode == 0
+    assert "no SCRAM users yet" in result.stderr
+    assert "KAFKA_SASL" not in result.stdout
+    assert "KAFKA_BOOTSTRAP_SERVERS=" in result.stdout
+
+
+def test_a_secure_value_that_is_not_a_switch_is_refused_by_name(tmp_path: Path) -> None:
+    result = run_stack("env", env=isolated(tmp_path) | {"LOCAL_KAFKA_SECURE": "maybe"})
+    assert result.returncode == 2
+    assert "LOCAL_KAFKA_SECURE=maybe: expected 1 or 0" in result.stderr
+
+
+def test_asking_for_the_other_mode_of_a_running_broker_is_refused_by_name(stack: Any) -> None:
+    if not stack.local:
+        pytest.skip("needs the local stack")
+    secure = os.environ.get("KAFKA_SECURITY_PROTOCOL") == "SASL_SSL"
+    other = "0" if secure else "1"
+    result = run_stack("up", "kafka", env={"SECURE": other, "LOCAL_KAFKA_SECURE": other})
+    assert result.returncode != 0
+    running, asked = ("secure", "plaintext") if secure else ("plaintext", "secure")
+    assert f"a {running} broker already runs" in result.stderr
+    assert f"asks for a {asked} one" in result.stderr
+    assert "stack down kafka" in result.stderr

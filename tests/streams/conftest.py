@@ -1,14 +1,15 @@
 """The worker built by the composition root, with an in-memory store and a recording producer.
 
-Seam: the agents call `pipe.resources.store()`, which waits for PostgreSQL. The tests set
-`pipe.resources._store` and its ready event instead of starting Resources, replace `pipe.send`
-(the one place records reach the producer) and `pipe.fatal` (which would os._exit the test run).
+Seams: `build_app` takes the adapters. The tests pass the memory store (services/adapters/
+memory.py, with the test additions of streams_support), a producer that records every send,
+and an `on_fatal` that raises Fatal instead of exiting the test run.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from streams_support import KEY, Fatal, MemoryStore, RecordingProducer, Worker
@@ -19,7 +20,7 @@ from streams.app import build_app
 
 
 @pytest.fixture
-async def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Worker]:
+async def worker(tmp_path: Path) -> AsyncIterator[Worker]:
     """Built inside the test's running loop, so mode binds the app to it and creates none."""
     settings = load_settings(
         {
@@ -30,22 +31,14 @@ async def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
             "BATCH_SIZE": "50",
         }
     )
-    app, pipe = build_app(settings)
     store, producer, fatal = MemoryStore(), RecordingProducer(), []
-    pipe.resources._store = store  # type: ignore[assignment]
-    pipe.resources._ready.set()
-    monkeypatch.setattr(pipe, "send", producer.send)
 
-    async def flushed() -> None:  # the recording producer has nothing in flight
-        return None
-
-    monkeypatch.setattr(pipe, "flush", flushed)
-
-    def stop(where: str, error: BaseException) -> None:
+    def stop(where: str, error: BaseException) -> NoReturn:
         fatal.append((where, error))
         raise Fatal(where) from error
 
-    monkeypatch.setattr(pipe, "fatal", stop)
+    app, pipe = build_app(settings, store=store, producer=producer, on_fatal=stop)
+    await pipe.resources.start()  # hands the agents the memory store (migrate: nothing to do)
     yield Worker(app, pipe, store, producer, fatal)
     # Iterating a stream creates the (never started) Kafka consumer, whose thread owns a loop.
     consumer = app._consumer

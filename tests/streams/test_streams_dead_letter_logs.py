@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from streams_support import Worker, eventually, fixture
 
-from streams.codec import AvroCodec
-from streams.logs import JsonFormatter
+from streams.kafka.codec import AvroCodec
+from streams.ops.logs import JsonFormatter
 
 KPJ = "24012345678"
 NIK = "3171014501900001"

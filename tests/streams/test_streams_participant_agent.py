@@ -12,7 +12,7 @@ from services.app.records import Position
 from services.errors import StoreError
 from services.privacy import pseudonymise
 from services.sealing import DEMO_PRIVATE_KEY, Opener
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 KPJ = "24012345678"
 NIK = "3171014501900001"

@@ -1,6 +1,6 @@
 """`Positions`: where each of an agent's partitions starts after an assignment, and how a
-message Faust dropped is noticed (streams/positions.py). The consumer here is a stand-in that
-records seeks; the real one is exercised by the e2e and fault tiers."""
+message Faust dropped is noticed (streams/delivery/positions.py). The consumer here is a
+stand-in that records seeks; the real one is exercised by the e2e and fault tiers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import pytest
 
-from streams import positions as P
-from streams.positions import Positions
+from streams.delivery import positions as P
+from streams.delivery.positions import Positions
 
 TOPIC = "t.claims"
 
@@ -30,20 +30,24 @@ class Consumer:
     highwaters: dict[TP, int | None]
     in_callback: bool = False
     seeks: list[tuple[TP, int]] = field(default_factory=list)
+    revoke_while_asked: set[TP] = field(default_factory=set)
 
     def assignment(self) -> set[TP]:
-        return self.assigned
+        return set(self.assigned)  # a copy, as aiokafka's: a later rebalance does not change it
 
     async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
         # Inside the rebalance callback this call waits on the consumer thread running it.
         assert not self.in_callback, "earliest_offsets called from the rebalance callback"
         await asyncio.sleep(0)
+        if self.revoke_while_asked:  # a rebalance takes these away while the broker answers
+            self.assigned -= self.revoke_while_asked
         return {tp: self.starts[tp] for tp in tps}
 
     async def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
 
     def highwater(self, tp: TP) -> int | None:
+        assert tp in self.assigned, "Partition is not assigned"  # as aiokafka's consumer does
         return self.highwaters[tp]
 
 
@@ -135,3 +139,18 @@ async def test_an_event_admitted_while_watch_waits_keeps_its_position() -> None:
     assert positions.next[tp] == 1
     assert positions.admit_known(Event(Message(tp, 1))) is True
     assert consumer.seeks == []
+
+
+async def test_a_partition_revoked_while_watch_awaits_the_broker_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rebalance during `watch`'s await takes partition 1 away: asking its high-water mark
+    would raise aiokafka's "Partition is not assigned" and stop the watchdog. It is skipped, the
+    partitions still held are watched, and the revoked one is forgotten until it comes back."""
+    positions, consumer = setup({}, {0: 5, 1: 5})
+    await assign(positions, consumer)
+    monkeypatch.setattr(P, "STALL_SECONDS", -1.0)
+    consumer.revoke_while_asked = {TP(TOPIC, 1)}
+    await positions.watch()
+    assert consumer.seeks == [(TP(TOPIC, 0), 0)]
+    assert TP(TOPIC, 1) not in positions.next

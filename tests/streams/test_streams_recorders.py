@@ -20,7 +20,7 @@ from services.adapters.metrics import Metrics
 from services.app.records import OutboxItem, Position
 from services.errors import StoreError, TransientError
 from services.sealing import DEMO_PRIVATE_KEY, Opener
-from streams.outbox import relay_outbox
+from streams.delivery.outbox import relay_outbox
 
 FUNDED = "bpjs.enrollment.SponsoredCohortFunded"
 BATCH = "bpjs.enrollment.EnrollmentBatchCompleted"

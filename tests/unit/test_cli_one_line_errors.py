@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from claims.errors import explain, postgres_where, split_debug
 from services.rules import MissingRule, default_rules, shadowed_overrides
 from services.sealing import DEMO_PUBLIC_KEY
-from streams.cli_errors import explain, postgres_where, split_debug
 
 CLAIMS = Path(sys.executable).with_name("claims")
 REPO = Path(__file__).resolve().parents[2]
@@ -158,12 +158,22 @@ def test_the_database_is_named_without_its_password() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["worker", "run", "topics", "migrate", "status", "import", "make-import-file", "readjudicate"],
+    [
+        "worker",
+        "run",
+        "topics",
+        "migrate",
+        "status",
+        "employer",
+        "import",
+        "make-import-file",
+        "readjudicate",
+    ],
 )
 def test_every_command_s_help_has_a_description_its_environment_and_exit_codes(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from streams.cli import parser
+    from claims.cli import parser
 
     with pytest.raises(SystemExit):
         parser().parse_args([command, "--help"])
@@ -174,7 +184,7 @@ def test_every_command_s_help_has_a_description_its_environment_and_exit_codes(
 
 
 def test_the_top_level_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
-    from streams.cli import parser
+    from claims.cli import parser
 
     with pytest.raises(SystemExit):
         parser().parse_args(["--help"])
@@ -186,9 +196,96 @@ def test_the_top_level_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[s
 def test_client_libraries_are_quiet_for_the_checks_and_heard_again_in_the_worker() -> None:
     import logging
 
-    from streams.cli_errors import CLIENT_LOGGERS, quiet_clients, unquiet_clients
+    from claims.errors import CLIENT_LOGGERS, quiet_clients, unquiet_clients
 
     quiet_clients()
     assert all(logging.getLogger(n).level == logging.CRITICAL for n in CLIENT_LOGGERS)
     unquiet_clients()
     assert all(logging.getLogger(n).level == logging.NOTSET for n in CLIENT_LOGGERS)
+
+
+def test_a_missing_privilege_is_one_line_naming_the_role_s_variable_exit_2() -> None:
+    from services.adapters.pg_base import Login, missing_privilege
+
+    env = {
+        "DATABASE_URL": "postgresql://claims:owner-secret@db.example:5432/claims",
+        "READER_DATABASE_URL": "postgresql://claims_importer:s3cret@ro.example:6432/claims",
+    }
+    login = Login.of("reader", "READER_DATABASE_URL", env["READER_DATABASE_URL"])
+    error = missing_privilege("claim_status", "permission denied for table claims", login)
+    failure = explain("status", error, env)
+    assert failure.code == 2  # configuration: the wrong role for the command
+    assert failure.message == (
+        "claims status: PostgreSQL at ro.example:6432/claims refused: claim_status:"
+        " READER_DATABASE_URL connects as 'claims_importer', which lacks a privilege: permission"
+        " denied for table claims (the read-only role needs SELECT on every table; `claims"
+        " migrate` with DATABASE_URL, the owner, re-applies the grants)"
+    )
+    assert "s3cret" not in failure.message and "owner-secret" not in failure.message
+
+
+def test_a_role_s_failed_connection_names_its_own_variable() -> None:
+    from services.errors import TransientError
+
+    error = TransientError("connect: ConnectionRefusedError: refused")
+    error.variable = "WORKER_DATABASE_URL"
+    env = {"WORKER_DATABASE_URL": "postgresql://claims_worker:pw@wk.example:5433/claims"}
+    failure = explain("worker", error, env)
+    assert failure.code == 1
+    assert failure.message.startswith("claims worker: PostgreSQL at wk.example:5433/claims failed")
+    assert failure.message.endswith("or set WORKER_DATABASE_URL")
+    assert "pw@" not in failure.message
+
+
+def test_an_unset_role_variable_is_explained_with_database_url() -> None:
+    where = postgres_where(
+        {"DATABASE_URL": "postgresql://claims:x@owner.example:5432/claims"}, "READER_DATABASE_URL"
+    )
+    assert where == "owner.example:5432/claims"
+
+
+def test_a_schema_not_migrated_is_one_line_naming_claims_migrate() -> None:
+    from services.errors import SchemaBehind
+
+    error = SchemaBehind("the schema WORKER_DATABASE_URL points at is at migration none, ...")
+    error.variable = "WORKER_DATABASE_URL"
+    failure = explain("worker", error, {})
+    assert failure.code == 1
+    assert failure.message.startswith("claims worker: PostgreSQL at 127.0.0.1:55432/claims: the")
+
+
+def test_a_worker_beyond_loopback_without_a_status_token_refuses_before_connecting() -> None:
+    result = claims(["worker"], WEB_HOST="0.0.0.0", STATUS_TOKEN="")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        "claims worker: configuration error: STATUS_TOKEN must be set when WEB_HOST='0.0.0.0'"
+        " is beyond loopback"
+    )
+
+
+def test_a_short_status_token_is_a_configuration_error_without_its_value() -> None:
+    result = claims(["worker"], WEB_HOST="0.0.0.0", STATUS_TOKEN="tiny-secret")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("claims worker: configuration error: STATUS_TOKEN=<11 characters>:")
+    assert "tiny-secret" not in result.stderr + result.stdout
+
+
+def test_a_driver_message_quoting_the_password_reaches_stderr_redacted() -> None:
+    """asyncpg quotes a bad parameter's value: here the password (main printed it in clear)."""
+    secret = "pg-password-quoted-by-the-driver"
+    url = f"postgresql://svc:{secret}@127.0.0.1:{closed_port()}/claims"
+    env = {"DATABASE_URL": f"{url}?target_session_attrs={secret}", "STATUS_TOKEN": "t" * 20}
+    plain = claims(["status", "X"], **env)
+    assert plain.returncode == 1
+    [line] = plain.stderr.splitlines()
+    assert "got '***'" in line
+    debug = claims(["--debug", "status", "X"], **env)
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "got '***'" in debug.stderr
+    for result in (plain, debug):
+        assert secret not in result.stdout + result.stderr
+        assert "unit-test-key-0123456789" not in result.stdout + result.stderr
+        assert "t" * 20 not in result.stdout + result.stderr

@@ -22,6 +22,7 @@ def test_the_generated_dashboard_has_unique_panel_ids_and_rows_in_order() -> Non
     assert rows == [
         "Throughput per program",
         "Settlement and payment",
+        "Contributions and employers",
         "Statutory deadlines",
         "Health",
     ]

@@ -7,11 +7,13 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from services.adapters.metrics import Metrics
 from services.app.deadline_watch import count_by_program, deadline_state, due_soon_until
-from streams.observe import LagSampler, lag_by_partition
+from services.rules import UnknownHolidayYear
+from streams.ops.observe import LagSampler, lag_by_partition
 
 PARTICIPANTS = "bpjs.participant-events.v1"
 DECISIONS = "bpjs.claim-decisions.v1"
@@ -121,6 +123,13 @@ def test_due_soon_counts_working_days_skipping_weekends_and_holidays() -> None:
     assert due_soon_until(date(2025, 6, 26)) == date(2025, 7, 1)
 
 
+def test_due_soon_raises_once_its_horizon_reaches_a_year_without_holidays() -> None:
+    # Wed 29 Dec 2027: Thu 30, Fri 31. Thu 30 Dec: Fri 31, then 2028, which no table covers.
+    assert due_soon_until(date(2027, 12, 29)) == date(2027, 12, 31)
+    with pytest.raises(UnknownHolidayYear, match="2028"):
+        due_soon_until(date(2027, 12, 30))
+
+
 def test_a_claim_is_overdue_only_after_its_due_date_and_due_soon_up_to_the_horizon() -> None:
     today, horizon = date(2025, 6, 20), date(2025, 6, 24)
     assert deadline_state(date(2025, 6, 19), today, horizon) == "overdue"
@@ -144,3 +153,75 @@ def test_counts_have_every_program_and_state_even_when_nothing_is_due() -> None:
     assert set(counts) == {
         (p, s) for p in ("JHT", "JKK", "JKM", "JP") for s in ("due_soon", "overdue")
     }
+
+
+class Store:
+    def __init__(self) -> None:
+        self.asked: list[date] = []
+
+    async def unpaid_by_due_date(self, until: date) -> list[tuple[str, date, int]]:
+        self.asked.append(until)
+        return [("JKK", date(2027, 12, 1), 2)]
+
+    async def outbox_backlog(self) -> int:
+        return 5
+
+    async def owed_by_due_date(self) -> list[tuple[str, date, int, int]]:
+        return [("JKK", date(2027, 12, 1), 2, 3_000_000)]
+
+
+async def test_a_year_without_holidays_withdraws_the_deadlines_but_keeps_the_outbox_figure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """30 Dec 2027: the due-soon horizon reaches 2028, which the holiday table lacks. That is a
+    table to add, not an unreadable PostgreSQL: the backlog is still exported."""
+    from streams.ops.observe import DatabaseSampler
+
+    registry, store = CollectorRegistry(), Store()
+
+    async def get_store() -> Store:
+        return store
+
+    pipe: Any = SimpleNamespace(
+        metrics=Metrics(registry), resources=SimpleNamespace(store=get_store)
+    )
+    db = DatabaseSampler(pipe)
+    await db.sample(date(2027, 12, 1))
+    pending = {"program": "JKK", "state": "overdue"}
+    assert registry.get_sample_value("claims_deadline_pending", pending) == 0  # due today
+    assert (
+        registry.get_sample_value("claims_deadline_pending", {**pending, "state": "due_soon"}) == 2
+    )
+    await db.sample(date(2027, 12, 30))
+    await db.sample(date(2027, 12, 31))
+    assert (
+        registry.get_sample_value("claims_deadline_pending", {**pending, "state": "due_soon"})
+        is None
+    )
+    assert registry.get_sample_value("claims_outbox_backlog") == 5
+    assert not db.failing and db.calendar_missing
+    errors = [r for r in caplog.records if "deadline gauges withdrawn" in r.getMessage()]
+    assert len(errors) == 1 and "2028" in errors[0].getMessage()  # once, naming the year
+
+
+async def test_what_is_owed_is_exported_per_program_and_age_past_due() -> None:
+    """Two JKK instructions due 1 Dec 2027 are 29 days past due on 30 Dec (8-30), and not due
+    on 1 Dec; the calendar's gap (2028) withdraws only the deadline series, not what is owed."""
+    from streams.ops.observe import DatabaseSampler
+
+    registry, store = CollectorRegistry(), Store()
+
+    async def get_store() -> Store:
+        return store
+
+    pipe: Any = SimpleNamespace(
+        metrics=Metrics(registry), resources=SimpleNamespace(store=get_store)
+    )
+    db = DatabaseSampler(pipe)
+    await db.sample(date(2027, 12, 1))
+    jkk = {"program": "JKK"}
+    assert registry.get_sample_value("claims_owed_instructions", {**jkk, "age": "not_due"}) == 2
+    await db.sample(date(2027, 12, 30))
+    assert registry.get_sample_value("claims_owed_instructions", {**jkk, "age": "8-30"}) == 2
+    assert registry.get_sample_value("claims_owed_rupiah", {**jkk, "age": "8-30"}) == 3_000_000
+    assert registry.get_sample_value("claims_owed_rupiah", {"program": "JKM", "age": "8-30"}) == 0

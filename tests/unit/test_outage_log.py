@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from streams.outage_log import OutageLog
+from streams.ops.outage_log import OutageLog
 
 
 class Clock:

@@ -13,7 +13,7 @@ from typing import Any
 import fastavro
 
 from services.app.records import Position
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 PARTICIPANT_TOPIC = "bpjs.participant-events.v1"
@@ -80,13 +80,13 @@ def posting(
     return fixture(POSTED, **{**fields, **overrides})
 
 
-JHT_DETAIL = {"ground": "RESIGNATION", "exit_date": date(2025, 5, 2)}
+JHT_DETAIL = {"ground": "RESIGNATION", "exit_date": date(2025, 5, 2), "heirs": []}
 JKM_DETAIL = {
     "heirs": [{"name": "BUDI SANTOSO", "relation": "SPOUSE"}],
     "children": [{"birth_date": date(2016, 8, 17), "school_level": "SD"}],
     "during_placement": False,
 }
-JP_DETAIL = {"kind": "OLD_AGE"}
+JP_DETAIL = {"kind": "OLD_AGE", "heirs": []}
 
 
 def claim(claim_id: str = "KLM-JKK-2025-000123", **overrides: Any) -> dict[str, Any]:

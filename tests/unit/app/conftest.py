@@ -6,9 +6,10 @@ import pytest
 from app_events import ENROLLED, FUNDED, KEY, NOW, POSTED, Sponsors, at, codec, fixture, posting
 
 from services.app import participant_state as ps
-from services.app.adjudication import ParticipantEvents, sponsor_change
+from services.app.adjudication import ParticipantEvents
+from services.app.sponsor_events import sponsor_change
 from services.rules import RuleSet, default_rules
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 MONTHS = ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05")
 

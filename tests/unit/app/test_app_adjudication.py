@@ -29,22 +29,21 @@ from app_events import (
     posting,
 )
 
+from services.adapters.rule_files import rules_from_settings
 from services.app import participant_state as ps
 from services.app.adjudication import (
     IdentityConflict,
     IdentityMismatch,
     ParticipantEvents,
     UnknownParticipant,
-    decode_stored,
-    encode_stored,
-    load_rules,
-    resync_row,
 )
+from services.app.participant_rows import resync_row
+from services.app.stored_decisions import decode_stored, encode_stored
 from services.config import load_settings
 from services.errors import ServiceError
 from services.privacy import pseudonymise
 from services.rules import ReasonCode, RuleSet
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 NO_SPONSORS: Sponsors = lambda _: None  # noqa: E731
 
@@ -398,7 +397,7 @@ def test_a_value_that_json_cannot_hold_is_refused_when_storing() -> None:
 
 
 def test_the_default_rules_are_used_without_an_overrides_file(rules: RuleSet) -> None:
-    assert load_rules(load_settings({"NIK_HASH_KEY": KEY})).version == rules.version
+    assert rules_from_settings(load_settings({"NIK_HASH_KEY": KEY})).version == rules.version
 
 
 def test_an_overrides_file_changes_the_rule_set_and_its_version(
@@ -406,7 +405,7 @@ def test_an_overrides_file_changes_the_rule_set_and_its_version(
 ) -> None:
     overrides = tmp_path / "rules.json"
     overrides.write_text(json.dumps({"deadline.JKK.working_days": 9}), encoding="utf-8")
-    loaded = load_rules(
+    loaded = rules_from_settings(
         load_settings({"NIK_HASH_KEY": KEY, "RULES_OVERRIDES_FILE": str(overrides)})
     )
     assert loaded.version.startswith(rules.version + "+")
@@ -417,7 +416,9 @@ def test_an_overrides_file_that_is_not_a_json_object_is_refused(tmp_path: Path) 
     overrides = tmp_path / "rules.json"
     overrides.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ValueError, match="JSON object"):
-        load_rules(load_settings({"NIK_HASH_KEY": KEY, "RULES_OVERRIDES_FILE": str(overrides)}))
+        rules_from_settings(
+            load_settings({"NIK_HASH_KEY": KEY, "RULES_OVERRIDES_FILE": str(overrides)})
+        )
 
 
 def test_the_funded_fixture_is_what_the_sponsors_lookup_returns(sponsors: Sponsors) -> None:

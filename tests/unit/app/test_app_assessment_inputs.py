@@ -15,13 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.app import participant_state as ps
-from services.app.adjudication import ParticipantEvents, prior_claims, to_claim, to_coverage
+from services.app.adjudication import ParticipantEvents
 from services.app.assessment_inputs import (
     AssessmentInputs,
     UnreadableInputs,
     decode_inputs,
     encode_inputs,
 )
+from services.app.translation import prior_claims, to_claim, to_coverage
 from services.rules import (
     AccidentOutcome,
     AccidentType,
@@ -195,6 +196,8 @@ def generic_encode(
                 m.wage_base,
                 {a.program.value: a.amount for a in m.amounts},
                 m.paid_on.isoformat(),
+                # An under-paid month's programs, as a fifth element (#14); none: four.
+                *([sorted(p.value for p in m.short)] if m.short else []),
             ]
             for m in c.contributions
         ]

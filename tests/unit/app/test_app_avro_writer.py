@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 
-from services.app import bulk_import as core
+from claims.imports.avro_writer import NAME, EnrollmentWriter, Unsupported, zigzag
+from claims.imports.publish import Preparer, kafka_partition, murmur2
 from services.app import import_batch
-from services.simulator.import_file import import_rows
-from streams.avro_writer import NAME, EnrollmentWriter, Unsupported, zigzag
-from streams.codec import AvroCodec
-from streams.import_publish import Preparer, kafka_partition, murmur2
-from streams.schema_tools import SchemaVersion
+from services.app import import_rows as core
+from simulator.import_file import import_rows
+from streams.kafka.codec import AvroCodec
+from streams.kafka.schema_catalogue import SchemaVersion
 
 TODAY = date(2026, 11, 21)
 AT = datetime(2026, 11, 21, 3, 4, 5, 678_000, tzinfo=UTC)

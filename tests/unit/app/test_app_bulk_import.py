@@ -11,13 +11,13 @@ from app_events import POSTED, at, posting
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.app import bulk_import as core
 from services.app import import_batch
+from services.app import import_rows as core
 from services.app.adjudication import ParticipantEvents
 from services.app.intake import validate
 from services.privacy import pseudonymise
-from services.simulator.import_file import import_rows
-from streams.codec import AvroCodec
+from simulator.import_file import import_rows
+from streams.kafka.codec import AvroCodec
 
 TODAY = date(2026, 11, 21)
 AT = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)

@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
-from streams.cli import EXIT_CONFIG, LOCAL_DEMO_KEY, _settings, main, parser
+from claims.cli import main, parser
+from claims.context import LOCAL_DEMO_KEY, command_settings
+from claims.errors import EXIT_CONFIG
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +29,10 @@ def test_the_local_demo_key_is_used_only_when_asked_and_none_is_set(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("NIK_HASH_KEY", raising=False)
-    assert _settings(local_default_key=True).nik_hash_key.value == LOCAL_DEMO_KEY
+    assert command_settings(local_default_key=True).nik_hash_key.value == LOCAL_DEMO_KEY
     assert "never in production" in capsys.readouterr().err
     monkeypatch.setenv("NIK_HASH_KEY", "an-operator-set-key-0001")
-    assert _settings(local_default_key=True).nik_hash_key.value == "an-operator-set-key-0001"
+    assert command_settings(local_default_key=True).nik_hash_key.value == "an-operator-set-key-0001"
 
 
 def test_a_worker_without_a_hash_key_is_refused(
@@ -76,5 +78,5 @@ def test_the_local_demo_keys_include_the_dead_letter_public_key(
 
     monkeypatch.delenv("DEAD_LETTER_PUBLIC_KEY", raising=False)
     monkeypatch.setenv("NIK_HASH_KEY", "an-operator-set-key-0001")
-    assert _settings(local_default_key=True).dead_letter_public_key == DEMO_PUBLIC_KEY
-    assert _settings(local_default_key=False).dead_letter_public_key == ""
+    assert command_settings(local_default_key=True).dead_letter_public_key == DEMO_PUBLIC_KEY
+    assert command_settings(local_default_key=False).dead_letter_public_key == ""

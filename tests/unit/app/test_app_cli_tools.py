@@ -1,5 +1,5 @@
-"""`claims import`, `make-import-file` and `readjudicate`: help, usage errors and exit codes
-that need no Kafka or PostgreSQL (the rest is in tests/integration)."""
+"""`claims import`, `make-import-file`, `readjudicate` and `employer`: help, usage errors and
+exit codes that need no Kafka or PostgreSQL (the rest is in tests/integration)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.cli import main
+from claims.cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +18,7 @@ def _keep_argv(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NIK_HASH_KEY", "cli-tools-test-key-0123456789")
 
 
-@pytest.mark.parametrize("command", ["import", "make-import-file", "readjudicate"])
+@pytest.mark.parametrize("command", ["import", "make-import-file", "readjudicate", "employer"])
 def test_every_new_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main([command, "--help"])
@@ -38,6 +38,9 @@ def test_every_new_command_has_help(command: str, capsys: pytest.CaptureFixture[
         ["readjudicate", "--from", "2024-01-01"],
         ["readjudicate", "--from", "01/01/2024", "--to", "2024-12-31"],
         ["readjudicate", "--from", "2024-01-01", "--to", "2024-12-31", "--program", "JKN"],
+        ["employer"],  # no NPP
+        ["employer", "NPP 1"],
+        ["employer", "12345678", "--on", "20/06/2025"],
     ],
 )
 def test_bad_usage_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,3 +111,15 @@ def test_readjudicate_refuses_a_bad_overrides_file_naming_it_and_the_cause(
     assert main([*argv, "--rules-overrides", str(path)]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and message in err
+
+
+def test_employer_refuses_a_bad_overrides_file_before_reading_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "rules.json"
+    bad.write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv("RULES_OVERRIDES_FILE", str(bad))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://claims:secret@127.0.0.1:9/claims")
+    assert main(["employer", "12345678"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"claims employer: RULES_OVERRIDES_FILE={bad}: not JSON")

@@ -10,6 +10,8 @@ from services.config import (
     DEFAULT_DATABASE_URL,
     DEFAULT_KAFKA,
     ENV_VARS,
+    ROLE_VARS,
+    ROLES,
     ConfigError,
     Secret,
     Settings,
@@ -127,6 +129,48 @@ def test_a_duration_that_is_not_a_finite_number_is_refused(raw: str) -> None:
         load(OUTBOX_INTERVAL_SECONDS=raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("TRUE", True),
+        ("yes", True),
+        (" on ", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        ("", False),
+    ],
+)
+def test_the_batch_debug_switch_is_read_as_a_boolean(raw: str, expected: bool) -> None:
+    assert load(DEBUG_BATCHES=raw).debug_batches is expected
+
+
+def test_the_batch_debug_switch_is_off_by_default() -> None:
+    assert load().debug_batches is False
+
+
+@pytest.mark.parametrize("raw", ["2", "enabled", "y"])
+def test_a_batch_debug_switch_that_is_not_a_boolean_is_refused_by_name(raw: str) -> None:
+    with pytest.raises(ConfigError, match=f"DEBUG_BATCHES={raw!r}: expected one of 1, true,"):
+        load(DEBUG_BATCHES=raw)
+
+
+def test_the_crash_switch_is_read_once_into_settings() -> None:
+    assert load().crash_at == ""
+    assert load(CLAIMS_CRASH_AT="participant-events:after-commit:3").crash_at == (
+        "participant-events:after-commit:3"
+    )
+
+
+@pytest.mark.parametrize("raw", ["participant-events", "x:during-commit:1", "x:after-commit:n"])
+def test_a_malformed_crash_switch_is_refused_by_name(raw: str) -> None:
+    with pytest.raises(ConfigError, match=f"CLAIMS_CRASH_AT={raw!r}: expected <consumer>:"):
+        load(CLAIMS_CRASH_AT=raw)
+
+
 def test_no_topic_prefix_by_default() -> None:
     assert load().topic_prefix == ""
 
@@ -232,3 +276,152 @@ def test_a_worker_refuses_the_private_keys_that_open_dead_letters() -> None:
     assert require_dead_letter_public_key(load(DEAD_LETTER_PUBLIC_KEY=DEMO_PUBLIC_KEY)) == (
         DEMO_PUBLIC_KEY
     )
+
+
+# -- the PostgreSQL roles' DSNs (README: PostgreSQL roles) ------------------------------------
+
+ROLE_URLS = {
+    "worker": ("WORKER_DATABASE_URL", f"postgresql://claims_worker:{PASSWORD}-w@db/claims"),
+    "reader": ("READER_DATABASE_URL", f"postgresql://claims_reader:{PASSWORD}-r@db/claims"),
+    "importer": ("IMPORT_DATABASE_URL", f"postgresql://claims_importer:{PASSWORD}-i@db/claims"),
+}
+
+
+def test_each_role_falls_back_to_database_url_when_its_variable_is_unset() -> None:
+    owner = f"postgresql://claims:{PASSWORD}@db/claims"
+    settings = load(DATABASE_URL=owner)
+    for role in ROLES:
+        assert settings.dsn_for(role) == owner
+        assert settings.dsn_variable(role) == "DATABASE_URL"
+        assert settings.has_own_dsn(role) is (role == "owner")
+
+
+def test_an_empty_role_variable_counts_as_unset() -> None:
+    settings = load(WORKER_DATABASE_URL="", READER_DATABASE_URL="")
+    assert settings.dsn_for("worker") == settings.dsn_for("reader") == DEFAULT_DATABASE_URL
+    assert not settings.has_own_dsn("worker")
+
+
+def test_each_role_connects_with_its_own_variable_when_set() -> None:
+    settings = load(**{var: url for var, url in ROLE_URLS.values()})
+    assert settings.dsn_for("owner") == DEFAULT_DATABASE_URL
+    for role, (var, url) in ROLE_URLS.items():
+        assert settings.dsn_for(role) == url
+        assert settings.dsn_variable(role) == var
+        assert settings.has_own_dsn(role)
+    assert {"owner": "DATABASE_URL", **{r: v for r, (v, _) in ROLE_URLS.items()}} == ROLE_VARS
+    assert set(ROLE_VARS.values()) <= set(ENV_VARS.values())
+
+
+def test_one_role_set_leaves_the_others_on_database_url() -> None:
+    settings = load(READER_DATABASE_URL=ROLE_URLS["reader"][1])
+    assert settings.dsn_for("reader") == ROLE_URLS["reader"][1]
+    assert settings.dsn_for("worker") == settings.dsn_for("importer") == DEFAULT_DATABASE_URL
+
+
+@pytest.mark.parametrize("var", [v for v, _ in ROLE_URLS.values()])
+def test_a_role_url_that_is_not_postgresql_is_refused_by_name_without_showing_it(
+    var: str,
+) -> None:
+    with pytest.raises(ConfigError, match=f"^{var} must be a postgresql:// URL$") as error:
+        load(**{var: f"mysql://someone:{PASSWORD}@db/claims"})
+    assert PASSWORD not in str(error.value)
+
+
+def test_role_urls_never_show_in_the_repr_of_settings() -> None:
+    settings = load(**{var: url for var, url in ROLE_URLS.values()})
+    for text in (repr(settings), str(settings), f"{settings}"):
+        assert PASSWORD not in text
+    assert repr(settings.worker_database_url) == "Secret('**********')"
+
+
+def test_an_unknown_role_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="unknown PostgreSQL role 'admin'"):
+        load().dsn_for("admin")
+
+
+def test_kafka_is_plaintext_by_default_and_sasl_ssl_on_request(tmp_path: Path) -> None:
+    assert load().kafka_security_protocol == "PLAINTEXT"
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    settings = load(
+        KAFKA_SECURITY_PROTOCOL="SASL_SSL",
+        KAFKA_SASL_USERNAME="claims-worker",
+        KAFKA_SASL_PASSWORD="sasl-s3cr3t",
+        KAFKA_SSL_CAFILE=str(ca),
+    )
+    assert (settings.kafka_security_protocol, settings.kafka_sasl_mechanism) == (
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+    )
+    assert settings.kafka_sasl_username == "claims-worker"
+    assert settings.kafka_sasl_password.value == "sasl-s3cr3t"
+    assert settings.kafka_ssl_cafile == ca
+    for text in (repr(settings), str(settings)):
+        assert "sasl-s3cr3t" not in text
+
+
+def test_sasl_ssl_without_a_user_or_password_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match="KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"):
+        load(KAFKA_SECURITY_PROTOCOL="SASL_SSL", KAFKA_SASL_USERNAME="claims-worker")
+
+
+def test_an_unknown_security_protocol_or_missing_ca_file_is_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConfigError, match="KAFKA_SECURITY_PROTOCOL='SSL'"):
+        load(KAFKA_SECURITY_PROTOCOL="SSL")
+    with pytest.raises(ConfigError, match="KAFKA_SSL_CAFILE") as refused:
+        load(
+            KAFKA_SECURITY_PROTOCOL="SASL_SSL",
+            KAFKA_SASL_USERNAME="u",
+            KAFKA_SASL_PASSWORD="never-shown",
+            KAFKA_SSL_CAFILE=str(tmp_path / "missing.pem"),
+        )
+    assert "never-shown" not in str(refused.value)
+
+
+TOKEN = "a-bearer-token-0123456789"
+
+
+def test_the_web_tokens_are_read_as_secrets_and_unset_by_default() -> None:
+    assert (load().status_token, load().metrics_token) == (Secret(""), Secret(""))
+    settings = load(STATUS_TOKEN=TOKEN, METRICS_TOKEN=TOKEN[::-1])
+    assert (settings.status_token.value, settings.metrics_token.value) == (TOKEN, TOKEN[::-1])
+    assert TOKEN not in repr(settings) and TOKEN[::-1] not in repr(settings)
+
+
+@pytest.mark.parametrize("var", ["STATUS_TOKEN", "METRICS_TOKEN"])
+@pytest.mark.parametrize("raw", ["short-token", "a token with blanks in it", "tøken-0123456789abc"])
+def test_a_weak_or_malformed_token_is_refused_by_name_without_its_value(var: str, raw: str) -> None:
+    with pytest.raises(
+        ConfigError, match=rf"^{var}=<{len(raw)} characters>: must be a bearer"
+    ) as e:
+        load(**{var: raw})
+    assert raw not in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.0.0.53", "localhost", "LOCALHOST", "::1", "[::1]"]
+)
+def test_on_loopback_the_worker_needs_no_status_token(host: str) -> None:
+    from services.config import is_loopback, require_status_token
+
+    assert is_loopback(host)
+    require_status_token(load(WEB_HOST=host))  # does not raise
+
+
+@pytest.mark.parametrize(
+    "host", ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "worker", "claims.example"]
+)
+def test_beyond_loopback_the_worker_needs_a_status_token(host: str) -> None:
+    from services.config import is_loopback, require_status_token
+
+    assert not is_loopback(host)
+    with pytest.raises(ConfigError) as error:
+        require_status_token(load(WEB_HOST=host))
+    message = str(error.value)
+    assert message.startswith(f"STATUS_TOKEN must be set when WEB_HOST={host!r} is beyond loopback")
+    assert "\n" not in message
+    require_status_token(load(WEB_HOST=host, STATUS_TOKEN=TOKEN))  # does not raise

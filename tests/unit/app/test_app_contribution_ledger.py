@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 from services.app import contribution_ledger as ledger
 from services.app import participant_state as ps
-from services.app.adjudication import ParticipantEvents, participant_row, to_coverage
+from services.app.adjudication import ParticipantEvents
+from services.app.participant_rows import participant_row
 from services.app.records import Position
+from services.app.translation import to_coverage
 from services.rules import ContributionMonth, Program, ProgramAmount
 
 REF = "a" * 32

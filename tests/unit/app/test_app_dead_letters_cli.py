@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from app_events import ENROLLED, NIK, codec, fixture
 
+from claims.cli import main
+from claims.commands.dead_letters import metadata, opened_document
+from claims.errors import EXIT_CONFIG
 from services.app.records import Position, StoredDeadLetter
 from services.sealing import Opener, Sealer
-from streams.cli import EXIT_CONFIG, main
-from streams.dead_letters_cli import metadata, opened_document
 
 
 @pytest.fixture(autouse=True)

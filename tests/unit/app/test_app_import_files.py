@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from services.app.bulk_import import Problem
-from streams.import_files import Report, UnreadableFile, open_source, read_report
+from claims.imports.files import Report, UnreadableFile, open_source, read_report
+from services.app.import_rows import Problem
 
 HEADER = "kpj,nik,name,birth_date,category,programs,wage,enrolled_on,work_unit"
 LINE = "16123456789,3171014501900001,SITI RAHAYU,1990-01-05,BPU,JKK;JKM,1000000,2016-03-01,u-1"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from streams.import_publish import Publisher
+from claims.imports.publish import Publisher
 
 
 class Batch:

@@ -28,8 +28,8 @@ from app_events import (
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from services.app import bulk_import
 from services.app import import_fields as f
+from services.app import import_rows as bulk_import
 from services.app.intake import check_participant_key, check_sponsor_key, validate
 from services.errors import InvalidEvent, KeyMismatch
 

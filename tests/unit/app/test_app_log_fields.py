@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from app_events import CLAIM, claim, codec
 
-from streams.logs import JsonFormatter, event_fields
+from streams.ops.logs import JsonFormatter, event_fields
 
 NIK = "3171014501900001"
 

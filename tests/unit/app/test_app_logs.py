@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from services.config import load_settings
-from streams.logs import JsonFormatter, configure_logging
+from streams.ops.logs import JsonFormatter, configure_logging
 
 
 def record(message: str, *args: object, exc: bool = False) -> logging.LogRecord:

@@ -13,8 +13,7 @@ from fastavro._schema_common import UnknownType
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 from kafka.errors import CommitFailedError, RebalanceInProgressError
 
-from streams.codec import AvroCodec
-from streams.reference_payment_service import (
+from reference_payment.service import (
     MARKER,
     RESULTS,
     ReferencePaymentService,
@@ -23,6 +22,7 @@ from streams.reference_payment_service import (
     pay_on_due_date,
     realistic,
 )
+from streams.kafka.codec import AvroCodec
 
 
 class FakeProducer:
@@ -187,3 +187,17 @@ def test_a_commit_refused_during_a_rebalance_does_not_stop_the_service(
     ReferencePaymentService._commit(consumer)  # type: ignore[arg-type]
     assert consumer.commits == 1
     assert "will be redelivered" in caplog.text
+
+
+def test_the_security_options_are_plaintext_by_default_and_sasl_ssl_needs_a_login() -> None:
+    from reference_payment.service import security_options
+
+    assert security_options("PLAINTEXT", "SCRAM-SHA-512", "", "", None) == {}
+    options = security_options("SASL_SSL", "SCRAM-SHA-512", "payments", "pw", "/ca.pem")
+    assert options["security_protocol"] == "SASL_SSL"
+    assert (options["sasl_plain_username"], options["ssl_cafile"]) == ("payments", "/ca.pem")
+    assert options["ssl_check_hostname"] is True
+    with pytest.raises(ValueError, match="KAFKA_SASL_PASSWORD"):
+        security_options("SASL_SSL", "SCRAM-SHA-512", "payments", "", None)
+    with pytest.raises(ValueError, match="expected PLAINTEXT or SASL_SSL"):
+        security_options("SSL", "SCRAM-SHA-512", "payments", "pw", None)

@@ -19,9 +19,9 @@ from services.app.settlement import (
     payment_result_row,
     settlement_row,
 )
-from services.rules import RuleSet
+from services.rules import RuleSet, UnknownHolidayYear
 from services.sealing import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Opener, Sealer
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 POS = Position("bpjs.claims.approved.jkk.v1", 2, 41)
 NOW = instant("2025-07-07T03:00")
@@ -72,6 +72,16 @@ def test_a_holiday_inside_the_window_is_not_a_working_day(avro: AvroCodec, rules
     assert row.due_date == date(2025, 12, 29)  # 24 Wed, 26 Fri, 29 Mon
 
 
+def test_a_claim_whose_due_date_needs_a_year_without_holidays_raises_the_typed_error(
+    avro: AvroCodec, rules: RuleSet
+) -> None:
+    # The settlement agent turns this into a dead letter (error_class UnknownHolidayYear) and
+    # settles the rest of the batch; replay it once the year's SKB is in the holiday table.
+    late = decided("JKK", submitted_at=instant("2027-12-28T02:00"))
+    with pytest.raises(UnknownHolidayYear, match="2028"):
+        settlement_row(late, POS, avro.encode, rules, NOW)
+
+
 def test_the_settlement_row_carries_the_decision(avro: AvroCodec, rules: RuleSet) -> None:
     decision = decided()
     row = settlement_row(decision, POS, avro.encode, rules, NOW)
@@ -115,7 +125,20 @@ def test_the_payload_is_a_payment_instruction(avro: AvroCodec, rules: RuleSet) -
         "currency": "IDR",
         "due_date": row.due_date,
         "issued_at": NOW,
+        "employer_npp": None,  # set only on a reimbursement to an employer
+        "replaces_instruction_id": None,  # set only on a re-issue
     }
+
+
+def test_an_employer_first_approval_settles_without_a_payment_instruction(
+    avro: AvroCodec, rules: RuleSet
+) -> None:
+    """PP 44/2015 jo PP 82/2019: the employer in arrears pays the worker; BPJS pays nothing now."""
+    row = settlement_row(
+        {**decided(), "payable_by": "EMPLOYER_FIRST"}, POS, avro.encode, rules, NOW
+    )
+    assert row.instruction_payload is None
+    assert (row.payable_by, row.amount) == ("EMPLOYER_FIRST", 16250000)
 
 
 def test_a_decision_row_keeps_the_decision_and_its_provenance() -> None:

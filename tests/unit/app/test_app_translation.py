@@ -29,17 +29,17 @@ from app_events import (
 )
 
 from services.app import participant_state as ps
-from services.app.adjudication import (
-    ParticipantEvents,
+from services.app.adjudication import ParticipantEvents
+from services.app.participant_rows import participant_row
+from services.app.records import BatchMarkerRow, SponsorFundingRow
+from services.app.sponsor_events import sponsor_change
+from services.app.translation import (
     claim_kind,
-    participant_row,
     prior_claims,
-    sponsor_change,
     sponsor_funding,
     to_claim,
     to_coverage,
 )
-from services.app.records import BatchMarkerRow, SponsorFundingRow
 from services.rules import (
     Category,
     ContributionMonth,
@@ -80,7 +80,7 @@ def detail_of(c: Any) -> dict[str, Any]:
     return {
         k: v
         for k, v in fields.items()
-        if k not in ("claim_id", "event_date", "submitted_on", "program")
+        if k not in ("claim_id", "event_date", "submitted_on", "program", "payee")
     }
 
 
@@ -95,6 +95,7 @@ def test_a_claim_event_translates_to_the_rules_claim_and_back(program: str) -> N
         date(2025, 6, 2),
     )
     assert detail_of(translated) == DETAILS[program]
+    assert translated.payee == event["payee"]["name"]  # the account holder, matched to heirs
 
 
 def test_the_claim_is_submitted_on_its_jakarta_date() -> None:

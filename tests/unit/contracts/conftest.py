@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from contract_support import SCHEMAS
 
-from streams.codec import AvroCodec
+from streams.kafka.codec import AvroCodec
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""schemas/asyncapi.yaml describes exactly the topics of streams/topics.py and existing schemas."""
+"""schemas/asyncapi.yaml describes exactly the topics of streams/kafka/topics.py and existing
+schemas."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 import yaml
 from contract_support import SCHEMAS
 
-from streams.topics import TOPICS, TopicSpec, approved_topic, topic, topics_carrying
+from streams.kafka.topics import TOPICS, TopicSpec, approved_topic, topic, topics_carrying
 
 DOC: dict[str, Any] = yaml.safe_load((SCHEMAS / "asyncapi.yaml").read_text(encoding="utf-8"))
 CHANNELS = {c["address"]: c for c in DOC["channels"].values()}

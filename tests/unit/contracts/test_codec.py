@@ -10,7 +10,7 @@ import pytest
 from contract_support import SCHEMAS, read_fixture
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
-from streams.codec import (
+from streams.kafka.codec import (
     AvroCodec,
     BadMarker,
     CodecError,
@@ -21,7 +21,7 @@ from streams.codec import (
     UnknownFingerprint,
     UnknownSchema,
 )
-from streams.topics import value_schemas
+from streams.kafka.topics import value_schemas
 
 CLAIM = "bpjs.claim.ClaimSubmitted"
 
@@ -63,10 +63,15 @@ def test_dates_and_instants_decode_as_date_and_aware_utc_datetime(codec: AvroCod
 
 def test_union_detail_accepts_a_plain_dict_or_a_name_and_dict_tuple(codec: AvroCodec) -> None:
     record = sample(codec, CLAIM)
-    jp = {"kind": "OLD_AGE"}
+    jp = {"kind": "OLD_AGE", "heirs": []}
     for detail in (jp, ("bpjs.claim.JpClaimDetail", jp)):
         decoded = codec.decode(codec.encode(CLAIM, {**record, "program": "JP", "detail": detail}))
         assert decoded.record["detail"] == jp  # decode returns the plain dict; `program` says which
+    # A field left out takes its schema default (heirs: [] since JpClaimDetail v2).
+    decoded = codec.decode(
+        codec.encode(CLAIM, {**record, "program": "JP", "detail": {"kind": "OLD_AGE"}})
+    )
+    assert decoded.record["detail"] == jp
 
 
 def broken(codec: AvroCodec, change: Any) -> str:
@@ -178,7 +183,7 @@ def test_every_codec_error_shares_one_root() -> None:
 
 def test_a_message_from_an_older_writer_version_is_read_into_the_current_schema() -> None:
     # Simulate a future v2 that adds an optional field: v1 bytes must decode into v2's shape.
-    from streams.schema_tools import SchemaVersion, current_versions, fingerprint_of
+    from streams.kafka.schema_catalogue import SchemaVersion, current_versions, fingerprint_of
 
     current = current_versions(SCHEMAS)
     old = current["bpjs.payment.PaymentResult"]

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from contract_support import SCHEMAS, read_fixture
 
-from streams.codec import AvroCodec
-from streams.schema_tools import check_backward_compatible, current_versions, frozen_versions
-from streams.topics import value_schemas
+from streams.kafka.codec import AvroCodec
+from streams.kafka.schema_catalogue import current_versions, frozen_versions
+from streams.kafka.schema_compatibility import check_backward_compatible
+from streams.kafka.topics import value_schemas
 
 CURRENT = current_versions(SCHEMAS)
 FROZEN = frozen_versions(SCHEMAS)
@@ -23,7 +24,7 @@ def test_every_schema_has_a_frozen_v1_and_the_current_file_equals_the_newest(nam
     assert FROZEN[name][0].version == 1
     newest = FROZEN[name][-1]
     assert newest.schema == CURRENT[name].schema, (
-        f"{name} changed since v{newest.version}: run `python -m streams.schema_tools freeze`"
+        f"{name} changed since v{newest.version}: run `python -m streams.kafka.schema_tools freeze`"
     )
 
 

@@ -12,6 +12,8 @@ from services.rules import (
     Category,
     ContributionMonth,
     Coverage,
+    Heir,
+    HeirRelation,
     JkkClaim,
     Program,
     ProgramAmount,
@@ -59,7 +61,13 @@ def jkk_claim(
     wage: int = 5_000_000,
     **extra: Any,
 ) -> JkkClaim:
-    """A JKK claim submitted a month after the accident."""
+    """A JKK claim submitted a month after the accident; a death's heir statement names the
+    widow, who is the payee, unless `extra` says otherwise."""
+    if outcome is AccidentOutcome.DEATH:
+        extra = {"heirs": WIDOW, "payee": WIDOW[0].name, **extra}
     return JkkClaim(
         "C-1", day, add_months(day, 1), AccidentType.WORKPLACE, day, wage, outcome, **extra
     )
+
+
+WIDOW = (Heir("Siti", HeirRelation.SPOUSE),)

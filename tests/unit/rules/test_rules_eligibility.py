@@ -129,7 +129,8 @@ def test_a_rejection_lists_every_failed_reason_once() -> None:
         PriorClaim("K-0", Program.JKM, date(2024, 1, 1), "DEATH", True),
         PriorClaim("K-1", Program.JKM, date(2024, 1, 1), "DEATH", True),
     )
-    decision = assess(JkmClaim("K-2", date(2024, 1, 1), date(2024, 2, 1), HEIRS), cov, prior)
+    claim = JkmClaim("K-2", date(2024, 1, 1), date(2024, 2, 1), HEIRS, payee="Siti")
+    decision = assess(claim, cov, prior)
     assert reasons(decision) == ("not_enrolled", "coverage_lapsed", "duplicate_claim")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from rules_factories import coverage, months
+from rules_factories import WIDOW, coverage, months
 
 from services.rules import (
     Approved,
@@ -32,6 +32,8 @@ def claim(
     exit_date: date | None = None,
     claim_id: str = "J-1",
 ) -> JhtClaim:
+    if ground is JhtGround.DEATH:  # the widow is the heir and the payee
+        return JhtClaim(claim_id, day, submitted, ground, exit_date, WIDOW, WIDOW[0].name)
     return JhtClaim(claim_id, day, submitted, ground, exit_date)
 
 

@@ -29,6 +29,7 @@ DEATH = date(2024, 5, 1)
 
 
 def claim(**extra: object) -> JkmClaim:
+    extra = {"payee": "Siti", **extra}  # the widow, first of HEIRS
     return JkmClaim("K-1", DEATH, date(2024, 5, 20), **extra)  # type: ignore[arg-type]
 
 
@@ -64,7 +65,7 @@ def test_pmi_months_of_membership_count_towards_the_scholarship() -> None:
 
 def test_before_pp82_the_scholarship_was_a_flat_12m_after_five_years() -> None:
     cov = coverage(start=date(2016, 1, 1), contributions=paid(40, date(2016, 1, 1)))
-    old = JkmClaim("K-1", date(2019, 6, 1), date(2019, 7, 1), HEIRS, KIDS)
+    old = JkmClaim("K-1", date(2019, 6, 1), date(2019, 7, 1), HEIRS, KIDS, payee="Siti")
     assert "JKM_SCHOLARSHIP" not in codes(assess(old, cov, ()))
     rules = default_rules().with_overrides({"jkm.scholarship.min_contribution_months": 36})
     assert codes(assess(old, cov, (), rules))["JKM_SCHOLARSHIP"] == 12_000_000

@@ -14,6 +14,8 @@ from services.rules import (
     Category,
     ContributionMonth,
     Coverage,
+    Heir,
+    HeirRelation,
     JpClaim,
     PensionKind,
     PriorClaim,
@@ -35,7 +37,17 @@ def history(
     return months(first, count, wage, {Program.JP: wage * 3 // 100})
 
 
+SURVIVOR = {
+    PensionKind.WIDOW_WIDOWER: Heir("Siti", HeirRelation.SPOUSE),
+    PensionKind.CHILD: Heir("Budi", HeirRelation.CHILD),
+    PensionKind.PARENT: Heir("Ani", HeirRelation.PARENT),
+}
+
+
 def claim(kind: PensionKind, day: date) -> JpClaim:
+    """A JP claim; a survivor pension's claimant is its survivor, and the payee."""
+    if kind in SURVIVOR:
+        return JpClaim("P-1", day, day, kind, (SURVIVOR[kind],), SURVIVOR[kind].name)
     return JpClaim("P-1", day, day, kind)
 
 

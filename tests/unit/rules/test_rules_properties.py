@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from fractions import Fraction
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rules_factories import coverage, jkk_claim
 
@@ -17,12 +18,13 @@ from services.rules import (
     Program,
     TransportCost,
     TransportMode,
+    UnknownHolidayYear,
     assess,
     default_rules,
 )
 from services.rules.contributions import expected, total_by_program
 from services.rules.deadlines import due_date
-from services.rules.defaults_benefits import DISABILITY_PERCENT
+from services.rules.defaults.benefits import DISABILITY_PERCENT
 from services.rules.money import to_rupiah
 
 RULES = default_rules()
@@ -134,12 +136,27 @@ def test_pu_contributions_rise_with_wage_and_jp_respects_the_cap(
     assert after[Program.JP] <= RULES.amount("jp.wage_cap", day) * 3 // 100 + 1
 
 
+# Completion dates whose due date stays inside the holiday table (2015-2027).
+holiday_table_days = st.dates(min_value=date(2015, 7, 1), max_value=date(2027, 12, 15))
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(list(Program)), days)
+@given(st.sampled_from(list(Program)), holiday_table_days)
+@example(Program.JKK, date(2027, 12, 15))
 def test_a_due_date_is_a_working_day_after_completion(program: Program, day: date) -> None:
     due = due_date(program, day)
     assert due > day and due.weekday() < 5
     assert due - day <= timedelta(days=21)
+
+
+@given(st.sampled_from(list(Program)), st.dates(date(2028, 1, 1), date(2999, 12, 31)))
+@example(Program.JKM, date(2028, 12, 31))
+def test_a_due_date_in_a_year_without_a_holiday_table_raises(program: Program, day: date) -> None:
+    with pytest.raises(UnknownHolidayYear) as raised:
+        due_date(program, day)
+    # The first day counted is the day after completion: 31 Dec asks of the next year.
+    assert raised.value.year == (day + timedelta(days=1)).year
+    assert f"for {raised.value.year}" in str(raised.value)
 
 
 @given(st.fractions() | st.integers(-(10**15), 10**15))

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from services.rules import MissingRule, RuleSet, default_rules
-from services.rules.defaults_benefits import BENEFIT_TABLES
-from services.rules.defaults_money import MONEY_TABLES
+from services.rules.defaults.benefits import BENEFIT_TABLES
+from services.rules.defaults.money import MONEY_TABLES
 
 
 def test_every_rule_key_is_defined_once() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 from rules_factories import coverage, jkk_claim, months
@@ -21,7 +22,7 @@ from services.rules import (
     SchoolLevel,
     assess,
 )
-from services.rules.balance import Flow, closing, credit
+from services.rules.balance import Flow, YearLine, closing, credit
 from services.rules.contribution_check import late_penalty
 from services.rules.contributions import bpu, expected, pmi, total_by_program
 from services.rules.dates import add_months
@@ -67,14 +68,48 @@ def test_example_3_jht_crediting_gives_92_625_development_in_the_first_year() ->
     assert (lines[0].development, lines[0].closing) == (92_625, 3_512_625)
 
 
-def test_example_3_five_year_simulation_compounds_yearly_as_published() -> None:
-    monthly = 5_000_000 * 57 // 1000
-    flows = [Flow(add_months(date(2020, 1, 1), k), monthly) for k in range(60)]
+# The five-year simulation of domain.md §9.3 (wage Rp5m, 5.7% = Rp285,000 paid on the 1st of every
+# month, 5%/yr): year-end balances with sen, worked out by hand with exact fractions by the §9.3
+# method (development to the sen, half up, sen kept through the years). domain.md states the method
+# and that the publication shows its year-end balances with sen; it does not reprint the digits, so
+# these literals are the method's figures, not copied from the app.
+SIMULATION_YEAR_ENDS = (
+    (2020, Decimal("92625.00"), Decimal("3512625.00")),
+    (2021, Decimal("268256.25"), Decimal("7200881.25")),  # 175,631.25 on 3,512,625 + 92,625
+    (2022, Decimal("452669.06"), Decimal("11073550.31")),  # exact 452,669.0625
+    (2023, Decimal("646302.52"), Decimal("15139852.83")),  # exact 646,302.5155
+    (2024, Decimal("849617.64"), Decimal("19409470.47")),  # exact 849,617.6415
+)
+
+
+def five_year_simulation() -> tuple[YearLine, ...]:
+    flows = [Flow(add_months(date(2020, 1, 1), k), 285_000) for k in range(60)]
+    return credit(flows, date(2025, 1, 1), lambda _: Fraction(5, 100))
+
+
+def test_example_3_five_year_simulation_keeps_sen_through_the_years() -> None:
+    lines = five_year_simulation()
+    assert [(y.year, y.development, y.closing) for y in lines[:5]] == list(SIMULATION_YEAR_ENDS)
+    assert [str(y.closing) for y in lines[:5]] == [str(c) for _, _, c in SIMULATION_YEAR_ENDS]
+    assert (lines[5].year, lines[5].closing) == (
+        2025,
+        Decimal("19409470.47"),
+    )  # nothing yet in 2025
+
+
+def test_example_3_the_balance_is_rounded_to_whole_rupiah_once_at_the_end() -> None:
+    assert closing(five_year_simulation()) == 19_409_470  # 19,409,470.47 half up
+
+
+def test_example_3_rounding_every_year_to_whole_rupiah_would_drift_by_rp1() -> None:
+    # Whole Rupiah each year: 3,512,625; 7,200,881; 11,073,550; 15,139,853; 19,409,471. The sen
+    # lost or gained each year compound: Rp1 above the simulation after five years.
     balance = 0
-    for _ in range(5):  # the §9.3 method, written out independently
-        dev = Fraction(5, 100) * (balance * 12 + sum(monthly * (12 - k) for k in range(12))) / 12
-        balance = balance + 12 * monthly + int(dev + Fraction(1, 2))
-    assert closing(credit(flows, date(2025, 1, 1), lambda _: Fraction(5, 100))) == balance
+    for _ in range(5):
+        dev = Fraction(5, 100) * (balance * 12 + sum(285_000 * (12 - k) for k in range(12))) / 12
+        balance += 12 * 285_000 + int(dev + Fraction(1, 2))
+    assert balance == 19_409_471
+    assert closing(five_year_simulation()) == balance - 1
 
 
 def test_example_4_detik_2015_is_deliberately_not_reproduced() -> None:
@@ -148,8 +183,8 @@ def test_example_7_jkm_totals_24m_before_pp82_and_42m_after() -> None:
     cov = coverage(
         Category.BPU, contributions=months(date(2016, 1, 1), 120, 1_000_000, {Program.JKM: 6_800})
     )
-    old = assess(JkmClaim("K-1", date(2018, 5, 1), date(2018, 6, 1), heirs), cov, ())
-    new = assess(JkmClaim("K-2", date(2024, 5, 1), date(2024, 6, 1), heirs), cov, ())
+    old = assess(JkmClaim("K-1", date(2018, 5, 1), date(2018, 6, 1), heirs, payee="Siti"), cov, ())
+    new = assess(JkmClaim("K-2", date(2024, 5, 1), date(2024, 6, 1), heirs, payee="Siti"), cov, ())
     assert isinstance(old, Approved) and isinstance(new, Approved)
     assert (old.total, new.total) == (24_000_000, 42_000_000)
 
@@ -199,6 +234,7 @@ def test_example_10_pmi_dying_during_placement_gets_85m() -> None:
         date(2024, 6, 1),
         (Heir("Ani", HeirRelation.PARENT),),
         during_placement=True,
+        payee="Ani",
     )
     assert amounts(assess(claim, cov, ())) == {"JKM_PMI_DURING_PLACEMENT": 85_000_000}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.simulator import build_scenario
+from simulator import build_scenario
 
 Events = list[tuple[str, str, str, dict]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.simulator.reference import PROVINCES
+from simulator.reference import PROVINCES
 
 
 def nik_problem(nik: str, birth: date) -> str | None:

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from simulator_checks import nik_problem
 
-from services.simulator import JAKARTA_BAD
+from simulator import JAKARTA_BAD
 
 CLAIM = "bpjs.claim.ClaimSubmitted"
 

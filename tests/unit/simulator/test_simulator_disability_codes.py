@@ -7,9 +7,9 @@ from random import Random
 
 from services.rules import DisabilityItem, default_rules
 from services.rules.jkk_disability import item_problems, partial_disability, table_code
-from services.simulator import DISABILITY_CODES
-from services.simulator.claims_jkk import _disabilities
-from services.simulator.reference import FUNCTIONAL_DISABILITY_CODES
+from simulator import DISABILITY_CODES
+from simulator.claims_jkk import _disabilities
+from simulator.reference import FUNCTIONAL_DISABILITY_CODES
 
 RULES = default_rules()
 

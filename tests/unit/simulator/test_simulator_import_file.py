@@ -7,8 +7,8 @@ from datetime import date
 
 from simulator_checks import nik_problem
 
-from services.app import bulk_import as core
-from services.simulator.import_file import BAD_KINDS, import_rows
+from services.app import import_rows as core
+from simulator.import_file import BAD_KINDS, import_rows
 
 TODAY = date(2026, 11, 21)
 

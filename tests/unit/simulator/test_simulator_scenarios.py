@@ -13,8 +13,8 @@ import fastavro
 import pytest
 from simulator_checks import nik_problem
 
-from services.simulator import SCENARIOS, build_scenario
-from services.simulator.__main__ import main
+from simulator import SCENARIOS, build_scenario
+from simulator.__main__ import main
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 ENROLLED = "bpjs.enrollment.ParticipantEnrolled"

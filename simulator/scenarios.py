@@ -1,0 +1,370 @@
+"""The three published scenarios (domain §10 and the programmes' press figures) as specs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from simulator import reference as ref
+from simulator.contributions import amounts
+from simulator.engine import Scenario
+from simulator.identity import add_months, add_years
+from simulator.model import (
+    Cohort,
+    Funding,
+    Place,
+    Published,
+    PublishedFigure,
+    ScenarioSpec,
+    Unit,
+)
+
+# Deliberately bad or edge events in jakarta-2016 (not scaled: a handful shows every path).
+JAKARTA_BAD: dict[str, int] = {
+    "malformed_nik": 2,
+    "nik_birth_date_mismatch": 2,
+    "unknown_province": 2,
+    "unknown_kpj_claim": 2,
+    "duplicate_claim": 3,
+    "jkk_and_jkm_death_same_person": 1,
+    "bpu_claims_jp": 2,
+    "jht_resignation_in_waiting_period": 3,
+    "partial_jht_under_10_years": 2,
+    "jkk_claim_after_5_years": 2,
+    "claim_after_coverage_ended": 2,
+    "exact_redelivery": 3,
+}
+_OCCUPATIONS = ("pedagang", "pemulung", "pengemudi", "nelayan")  # traders, scavengers, ...
+
+
+def _split(total: int, weights: list[float]) -> list[int]:
+    """total spread over weights by largest remainder, so the parts add up exactly."""
+    raw = [total * w / sum(weights) for w in weights]
+    parts = [int(r) for r in raw]
+    for i in sorted(range(len(raw)), key=lambda i: parts[i] - raw[i])[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def _scaled(n: int, scale: float) -> int:
+    return max(1, round(n * scale))
+
+
+def _scaled_rupiah(amount: int, scale: float) -> int:
+    """amount × scale in whole Rupiah, rounded half up (the scale as written, not its float)."""
+    return int((Decimal(amount) * Decimal(str(scale))).to_integral_value(ROUND_HALF_UP))
+
+
+# DKI Jakarta claims paid in 2016 to 16 March (medcom, 16 Mar 2016; domain.md §10): Rp504bn for
+# 35,452 claims, JHT 34,685 claims for Rp490.2bn. The source gives no amount for JKK, JKM or JP:
+# their Rp13.8bn together is only in the total.
+JAKARTA_PUBLISHED_SOURCE = "medcom, 16 Mar 2016: DKI Jakarta claims in 2016 to 16 March"
+JAKARTA_PUBLISHED: dict[str, tuple[int, int | None]] = {
+    "JHT": (34_685, 490_200_000_000),
+    "JKK": (474, None),
+    "JKM": (239, None),
+    "JP": (54, None),
+}
+JAKARTA_PUBLISHED_TOTAL = (35_452, 504_000_000_000)
+# What the replay does not reproduce (the summary prints the gap): a JHT balance reaches the
+# service only as months of ContributionPosted (there is no opening-balance event), and only
+# claimants' months are posted (package docstring). The sponsored BPU cohort, most of the JHT
+# pool, pays 2% of Rp1m from 2017; the PU claimants' full history since July 2015 pays 5.7% of
+# their wage. Reaching Rp14.1m per JHT claim would need about 2.3 times the contribution events
+# (some 83,000 more PU months at 0.1), or balances carried from the Jamsostek years before July
+# 2015, which no event can carry yet.
+
+
+def _published(
+    source: str,
+    programs: dict[str, tuple[int, int | None]],
+    total: tuple[int, int],
+    scale: float,
+) -> Published:
+    """The published figures × scale: claims as the scenario scales them, amounts half up."""
+    return Published(
+        source,
+        scale,
+        {
+            p: PublishedFigure(
+                _scaled(n, scale), None if amount is None else _scaled_rupiah(amount, scale)
+            )
+            for p, (n, amount) in programs.items()
+        },
+        _scaled(total[0], scale),
+        _scaled_rupiah(total[1], scale),
+    )
+
+
+def _yearly(start: date, as_of: date) -> list[tuple[date, date]]:
+    """Funding years from `start`, renewed each year up to the one containing `as_of`."""
+    out, lo = [], start
+    while lo <= as_of:
+        hi = add_years(lo, 1)
+        out.append((lo, date.fromordinal(hi.toordinal() - 1)))
+        lo = hi
+    return out
+
+
+def _fundings(
+    cohort: Cohort, name: str, kind: str, periods: list[tuple[date, date]]
+) -> tuple[Funding, ...]:
+    """One SponsoredCohortFunded per period; the budget is the BPU package month by month."""
+    assert cohort.sponsor_id is not None
+    out = []
+    for lo, hi in periods:
+        budget, programs = 0, set[str]()
+        month = lo
+        while month <= hi:
+            active = tuple(
+                p
+                for p in ("JKK", "JKM", "JHT")
+                if (s := cohort.since(p, lo)) is not None and s <= month
+            )
+            programs.update(active)
+            package = sum(
+                a for _, a in amounts(cohort, active, ref.BPU_MIN_INCOME, month.year, month.month)
+            )
+            budget += package * cohort.count
+            month = add_months(month, 1)
+        ordered = tuple(p for p in ("JKK", "JKM", "JHT", "JP") if p in programs)
+        out.append(
+            Funding(
+                cohort.sponsor_id,
+                name,
+                kind,
+                cohort.cohort_id,
+                lo,
+                hi,
+                ordered,
+                cohort.count,
+                budget,
+            )
+        )
+    return tuple(out)
+
+
+def jakarta_2016(scale: float) -> ScenarioSpec:
+    """DKI Jakarta: 250,000 sponsored BPU contract workers and 31,526 PU PPSU/sanitation workers."""
+    as_of = ref.JAKARTA_AS_OF
+    regencies = list(ref.JAKARTA_REGENCIES.items())
+    weights = [0.5 if code == "01" else 20.0 for code, _ in regencies]
+    pu_months = tuple(date(2015, m, 1) for m in range(7, 13))  # JP began 1 July 2015
+
+    def pu(cohort_id: str, count: int, npp: str, risk: int, women: int, unit_name: str) -> Cohort:
+        units = tuple(
+            Unit(
+                f"{npp}-2015-{code}",
+                n,
+                "31",
+                (Place(code, 1, districts),),
+                (f"{unit_name}/{slug}",),
+                slug,
+                f"branch-{slug}",
+            )
+            for (code, (slug, districts)), n in zip(regencies, _split(count, weights), strict=True)
+            if n  # at small scales Kepulauan Seribu gets nobody: no empty batch
+        )
+        return Cohort(
+            cohort_id,
+            "PU",
+            ("JKK", "JKM", "JHT", "JP"),
+            (),
+            pu_months,
+            units,
+            "EMPLOYER",
+            (19, 45),
+            women,
+            "ump-dki",
+            employer_npp=npp,
+            risk_class=risk,
+        )
+
+    n_units = _scaled(300, scale)
+    homes = [regencies[i] for i, k in enumerate(_split(n_units, weights)) for _ in range(k)]
+    bpu_units = tuple(
+        Unit(
+            f"pemprov-dki-2016-{u + 1:03d}",
+            n,
+            "31",
+            (Place(code, 1, districts),),
+            (f"pemprov-dki/ukpd-{u + 1:03d}",),
+            slug,
+            "sponsor-import",
+        )
+        for u, ((code, (slug, districts)), n) in enumerate(
+            zip(homes, _split(_scaled(250_000, scale), [1.0] * n_units), strict=True)
+        )
+    )
+    bpu = Cohort(
+        "pemprov-dki-bpu-2016",
+        "BPU",
+        ("JKK", "JKM"),
+        (("JHT", date(2017, 1, 1)),),
+        (date(2016, 3, 1),),
+        bpu_units,
+        "SPONSOR",
+        (19, 48),
+        40,
+        "bpu-min",
+        sponsor_id="pemprov-dki",
+    )
+    return ScenarioSpec(
+        name="jakarta-2016",
+        description=jakarta_2016.__doc__ or "",
+        as_of=as_of,
+        claim_from=date(2024, 1, 1),
+        claim_to=date(2026, 4, 29),
+        fundings=_fundings(
+            bpu, "Pemerintah Provinsi DKI Jakarta", "PROVINCE", _yearly(date(2016, 3, 1), as_of)
+        ),
+        cohorts=(
+            pu(
+                "dki-sanitation-2015",
+                _scaled(13_526, scale),
+                "31001501",
+                3,
+                25,
+                "dinas-lingkungan-hidup",
+            ),
+            pu("dki-ppsu-2015", _scaled(18_000, scale), "31001502", 4, 10, "ppsu"),
+            bpu,
+        ),
+        claims={p: _scaled(n, scale) for p, (n, _) in JAKARTA_PUBLISHED.items()},
+        bad=dict(JAKARTA_BAD),
+        bad_cohort_id=bpu.cohort_id,
+        published=_published(
+            JAKARTA_PUBLISHED_SOURCE, JAKARTA_PUBLISHED, JAKARTA_PUBLISHED_TOTAL, scale
+        ),
+    )
+
+
+def kemensos_2024(scale: float) -> ScenarioSpec:
+    """Kemensos: 102,000 day labourers (traders, scavengers, drivers, fishers), BPU, one year."""
+    codes = list(ref.PROVINCES)
+    counts = _split(_scaled(102_000, scale), [ref.PROVINCES[c][1] for c in codes])
+    units = []
+    for code, n in zip(codes, counts, strict=True):
+        slug, _, n_reg, n_city = ref.PROVINCES[code]
+        places = tuple(
+            Place(f"{r:02d}", 1, 12) for r in [*range(1, n_reg + 1), *range(71, 71 + n_city)]
+        )
+        units.append(
+            Unit(f"kemensos-2024-{code}", n, code, places, _OCCUPATIONS, slug, "sponsor-import")
+        )
+    cohort = Cohort(
+        "kemensos-bpu-2024",
+        "BPU",
+        ("JKK", "JKM"),
+        (),
+        (date(2024, 1, 1),),
+        tuple(u for u in units if u.count),
+        "SPONSOR",
+        (18, 55),
+        45,
+        "bpu-min",
+        sponsor_id="kemensos",
+    )
+    # JKK ~0.2%/yr of BPU (19,921 of 9.9m, 2023) and JKM ~0.17%/yr (69,029 of ~40m): domain §10.
+    return ScenarioSpec(
+        name="kemensos-2024",
+        description=kemensos_2024.__doc__ or "",
+        as_of=date(2025, 3, 31),
+        claim_from=date(2024, 1, 15),
+        claim_to=date(2024, 12, 31),
+        fundings=_fundings(
+            cohort,
+            "Kementerian Sosial Republik Indonesia",
+            "MINISTRY",
+            [(date(2024, 1, 1), date(2024, 12, 31))],
+        ),
+        cohorts=(cohort,),
+        claims={"JKK": _scaled(205, scale), "JKM": _scaled(176, scale)},
+    )
+
+
+def jambi_2025(scale: float) -> ScenarioSpec:
+    """Jambi: 78,000 village workers across 1,562 villages, paid from the village fund, JKK+JKM."""
+    regencies = list(ref.JAMBI_REGENCIES.items())
+    n_villages = _scaled(1_562, scale)
+    per_regency = _split(n_villages, [float(d) for _, (_, d) in regencies])
+    villages = []
+    for (code, (slug, districts)), n in zip(regencies, per_regency, strict=True):
+        for k in range(n):
+            district = k % districts + 1
+            villages.append((code, slug, district, f"15.{code}.{district:02d}.{2001 + k:04d}"))
+    counts = _split(_scaled(78_000, scale), [1.0] * n_villages)
+    units = tuple(
+        Unit(
+            f"dana-desa-jambi-2025-{v + 1:04d}",
+            n,
+            "15",
+            (Place(code, d, d),),
+            (f"desa/{village}",),
+            slug,
+            "sponsor-import",
+        )
+        for v, ((code, slug, d, village), n) in enumerate(zip(villages, counts, strict=True))
+    )
+    cohort = Cohort(
+        "jambi-desa-2025",
+        "BPU",
+        ("JKK", "JKM"),
+        (),
+        (date(2025, 1, 1),),
+        tuple(u for u in units if u.count),
+        "SPONSOR",
+        (18, 55),
+        35,
+        "bpu-min",
+        sponsor_id="dana-desa-jambi",
+    )
+    return ScenarioSpec(
+        name="jambi-2025",
+        description=jambi_2025.__doc__ or "",
+        as_of=date(2026, 3, 31),
+        claim_from=date(2025, 1, 15),
+        claim_to=date(2025, 12, 31),
+        fundings=_fundings(
+            cohort,
+            "Dana Desa Provinsi Jambi",
+            "VILLAGE_FUND",
+            [(date(2025, 1, 1), date(2025, 12, 31))],
+        ),
+        cohorts=(cohort,),
+        claims={"JKK": _scaled(156, scale), "JKM": _scaled(135, scale)},
+    )
+
+
+SCENARIOS: dict[str, Callable[[float], ScenarioSpec]] = {
+    "jakarta-2016": jakarta_2016,
+    "kemensos-2024": kemensos_2024,
+    "jambi-2025": jambi_2025,
+}
+
+
+def build_scenario(
+    name: str,
+    seed: int,
+    scale: float = 1.0,
+    *,
+    contribution_months: int | None = None,
+    full_history_for_pu_jht: bool | None = None,
+) -> Scenario:
+    """The named scenario at `scale` (every count × scale, at least 1), seeded with `seed`.
+
+    `contribution_months` and `full_history_for_pu_jht` trade replay time for contribution detail
+    (see the package docstring); the bad-event counts are never scaled.
+    """
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}")
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    spec = SCENARIOS[name](scale)
+    if contribution_months is not None:
+        spec = replace(spec, contribution_months=contribution_months)
+    if full_history_for_pu_jht is not None:
+        spec = replace(spec, full_history_for_pu_jht=full_history_for_pu_jht)
+    return Scenario(spec, seed)

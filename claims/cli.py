@@ -1,5 +1,5 @@
 """`claims`: the one command-line entry point (worker, run, topics, migrate, status, employer,
-import, make-import-file, readjudicate, dead-letters)."""
+owed, payroll, import, make-import-file, readjudicate, dead-letters)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from claims.commands import (
     employer,
     imports,
     owed,
+    payroll,
     readjudicate,
     run,
     status,
@@ -24,7 +25,7 @@ from claims.errors import EXIT_CODES
 from services.redaction import redactor
 
 # Each command module registers its own parser, in the order `claims --help` lists them.
-COMMANDS = (worker, run, status, employer, owed, imports, readjudicate, dead_letters)
+COMMANDS = (worker, run, status, employer, owed, payroll, imports, readjudicate, dead_letters)
 
 
 def parser() -> argparse.ArgumentParser:

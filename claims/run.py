@@ -120,6 +120,9 @@ def start_workers(settings: Settings, n: int) -> list[subprocess.Popen[bytes]]:
                 "CLAIMS_DATA_DIR": str(settings.data_dir / f"worker-{i}"),
                 # Static membership: worker i restarted rejoins as itself, without a rebalance.
                 "WORKER_INSTANCE_ID": f"{settings.app_id}-worker-{i}",
+                # The scenario replays 2016: the clock's month is not its payroll (the summary
+                # runs the scenario's first payroll months itself, `claims payroll`'s way).
+                "PAYROLL_TIMER": "false",
             }
         )
         with (log_dir / f"worker-{i}.log").open("ab") as log:

@@ -93,6 +93,10 @@ class Settings:
     # Participant states kept in each worker's cache (of those of its assigned partitions); a
     # state not held is read from PostgreSQL, one query per batch for all the missing ones.
     state_cache_size: int = 200_000
+    # The JP payroll: the leader pays the current month (Jakarta) of every pension in payment
+    # at start and then every PAYROLL_INTERVAL_SECONDS; a month already paid writes nothing.
+    payroll_timer: bool = True
+    payroll_interval_s: float = 3600.0
     # Static group membership (KIP-345): a restarted worker with the same id takes its partitions
     # back at once, without waiting for a rebalance; give each worker process its own stable id.
     instance_id: str | None = None
@@ -165,6 +169,8 @@ ENV_VARS: Final[Mapping[str, str]] = {
     "batch_linger_s": "BATCH_LINGER_SECONDS",
     "outbox_interval_s": "OUTBOX_INTERVAL_SECONDS",
     "db_pool_size": "DB_POOL_SIZE",
+    "payroll_timer": "PAYROLL_TIMER",
+    "payroll_interval_s": "PAYROLL_INTERVAL_SECONDS",
     "state_cache_size": "STATE_CACHE_SIZE",
     "instance_id": "WORKER_INSTANCE_ID",
     "session_timeout_s": "SESSION_TIMEOUT_SECONDS",

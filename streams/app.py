@@ -25,6 +25,7 @@ from streams.agents.corrections import AccountCorrections
 from streams.agents.dead_letters import DeadLetterRecorder
 from streams.agents.participants import ParticipantEvents
 from streams.agents.payments import PaymentResults
+from streams.agents.pensions import PensionEvents, install_payroll
 from streams.agents.relays import install_relays
 from streams.agents.settlement import Settlement
 from streams.agents.sponsors import SponsorEvents
@@ -119,6 +120,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         *((topic, Settlement(pipe, program)) for program, topic in PROGRAM_TOPICS.items()),
         (T.PAYMENT_RESULTS.name, PaymentResults(pipe, followups)),
         (T.ACCOUNT_CORRECTIONS.name, AccountCorrections(pipe, followups)),
+        (T.PENSION_EVENTS.name, PensionEvents(pipe)),
         (T.DEAD_LETTERS.name, DeadLetterRecorder(pipe)),
     ]
     for topic, handler in handlers:
@@ -139,6 +141,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
             await tracked.assigned(assigned)
 
     install_relays(app, pipe)
+    install_payroll(app, pipe)
 
 
 def _named(delivery: Delivery) -> Callable[[StreamT[Any]], Awaitable[None]]:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from services.adapters.memory_pensions import MemoryPensions
 from services.app.followups import FollowUps, NewInstruction
+from services.app.payroll import PensionChangeOutcome, PensionRow
 from services.app.ports import WorkerStore
 from services.app.records import (
     NO_EMPLOYER_EFFECTS,
@@ -44,7 +46,7 @@ from services.sealing import Sealed
 
 
 @dataclass
-class MemoryStore:
+class MemoryStore(MemoryPensions):
     """The worker's store port (services/app/ports.py WorkerStore) held in lists and dicts.
 
     `fail` maps a method name to errors raised on its next calls (one per call), to drive the
@@ -71,6 +73,9 @@ class MemoryStore:
     issued_keys: dict[str, str] = field(default_factory=dict)  # follow-up id -> idempotency key
     interest_instructions: set[str] = field(default_factory=set)
     corrections: dict[str, CorrectionOutcome] = field(default_factory=dict)
+    pensions: dict[str, PensionRow] = field(default_factory=dict)
+    pension_changes: dict[str, PensionChangeOutcome] = field(default_factory=dict)
+    pension_months: dict[str, int] = field(default_factory=dict)
 
     def _maybe_fail(self, op: str) -> None:
         errors = self.fail.get(op)
@@ -195,6 +200,8 @@ class MemoryStore:
                     self.outbox[r.instruction_id] = OutboxItem(
                         r.instruction_id, r.claim_id, r.instruction_payload
                     )
+                if r.pension is not None:
+                    self._start_pensions([r.pension])
         if checkpoint is None:  # positions from the rows themselves, as PostgreSQL records them
             for r in rows:
                 key = (consumer, r.position.topic, r.position.partition)

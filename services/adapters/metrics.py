@@ -216,6 +216,22 @@ class Metrics:
             ["program", "purpose"],
             registry=registry,
         )
+        self.pension_changes = Counter(
+            "claims_pension_changes_total",
+            "Pension changes applied or rejected (with the rejection code), per change.",
+            ["change", "outcome", "reason"],
+            registry=registry,
+        )
+        self.payroll_instructions = Counter(
+            "claims_payroll_instructions_total",
+            "Monthly pension instructions the payroll wrote (a re-run writes none again).",
+            registry=registry,
+        )
+        self.payroll_rupiah = Counter(
+            "claims_payroll_rupiah_total",
+            "Rupiah of the monthly pension instructions the payroll wrote.",
+            registry=registry,
+        )
         self.account_corrections = Counter(
             "claims_account_corrections_total",
             "Payee corrections applied (reissued) or rejected, with the rejection code.",

@@ -5,6 +5,7 @@ instruction re-issued once to a corrected payee, every other correction rejected
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import asyncpg
@@ -120,8 +121,10 @@ class PaymentResults(PoolUser):
                 " updated_at = now() WHERE instruction_id = $1",
                 r.instruction_id, r.status, r.paid_on, r.failure_reason,
             )  # fmt: skip
-            if ins["purpose"] == "interest":
-                return None  # the interest's own payment: the settlement is paid already
+            if ins["purpose"] in ("interest", "pension"):
+                # The interest's own payment, or a pension month's: the settlement (the
+                # claim's first instruction) has its own result.
+                return None
             if ins["replaced"] and r.status != "PAID":
                 return None  # a re-issue replaced it: the re-issue's result decides
         if s["status"] == "PAID":
@@ -210,7 +213,13 @@ class PaymentResults(PoolUser):
         for i, f in enumerate(failed, start=1):
             made = followups.reissue(bytes(f["payload"]), r, n + i, f["instruction_id"])
             reissued = await _issue(conn, made) or reissued
-        if any(f["purpose"] != "interest" for f in failed):
+        # A pension in payment is paid to the corrected account from its next month on.
+        await conn.execute(
+            "UPDATE pensions SET payee = $2::jsonb, updated_at = now()"
+            " WHERE claim_id = $1 AND last_month IS NULL",
+            r.claim_id, json.dumps(dict(r.payee)),
+        )  # fmt: skip
+        if any(f["purpose"] in ("claim", "reissue") for f in failed):
             # The benefit is owed again, to the corrected payee: pending until its result.
             await conn.execute(
                 "UPDATE settlements SET status = 'PENDING', failure_reason = NULL,"

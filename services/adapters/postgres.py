@@ -15,6 +15,7 @@ import asyncpg
 
 from services.adapters.dead_letter_store import DeadLetterStore
 from services.adapters.payment_results import PaymentResults
+from services.adapters.pensions import Pensions, insert_pensions
 from services.adapters.pg_base import SERVER_SETTINGS, Login, _guard, missing_privilege
 from services.adapters.pg_rows import (
     _INSERT_DECISIONS,
@@ -68,7 +69,7 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-class PostgresStore(Queries, DeadLetterStore, PaymentResults):
+class PostgresStore(Queries, DeadLetterStore, PaymentResults, Pensions):
     """The settled state. Every write is idempotent, so a replayed message changes nothing."""
 
     @classmethod
@@ -154,7 +155,7 @@ class PostgresStore(Queries, DeadLetterStore, PaymentResults):
                 "DROP TABLE IF EXISTS processed_offsets, dead_letters, payment_results,"
                 " account_corrections, event_outbox, payment_outbox, settlements, claims,"
                 " enrollment_batches, sponsor_fundings, participants, contribution_postings,"
-                " employer_obligations,"
+                " employer_obligations, pension_changes, payroll_runs, pensions,"
                 " schema_migrations, role_grants CASCADE;"
                 " DROP FUNCTION IF EXISTS apply_role_grants()"
             ),
@@ -238,6 +239,7 @@ class PostgresStore(Queries, DeadLetterStore, PaymentResults):
                         for r in paying
                     ],
                 )
+            await insert_pensions(conn, [r.pension for r in fresh if r.pension is not None])
             if checkpoint is None:
                 await _record_positions(conn, consumer, positions)
             return [r.claim_id for r in fresh]

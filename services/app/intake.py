@@ -226,6 +226,23 @@ def _account_corrected(r: Mapping[str, Any]) -> Iterator[Problem]:
     yield from _payee(r["payee"])
 
 
+def _pension_changed(r: Mapping[str, Any]) -> Iterator[Problem]:
+    if not str(r["claim_id"]).strip():
+        yield "claim_id", repr(r["claim_id"]), "must not be empty"
+    for i, s in enumerate(r["survivors"]):
+        if not str(s["name"]).strip():
+            yield f"survivors[{i}].name", repr(s["name"]), "must not be empty"
+        born = s.get("birth_date")
+        if born is not None and born > r["effective_date"]:
+            yield f"survivors[{i}].birth_date", born.isoformat(), "is after effective_date"
+    if r["change"] == "CHILD_LEFT" and not str(r.get("child_name") or "").strip():
+        yield "child_name", repr(r.get("child_name")), "CHILD_LEFT must name the child who left"
+    if r["change"] == "PENSIONER_DIED" and r["survivors"] and r.get("payee") is None:
+        yield "payee", "None", "survivors are named: the survivor pension needs an account"
+    if r.get("payee") is not None:
+        yield from _payee(r["payee"])
+
+
 _BY_KIND = {
     "ParticipantEnrolled": _enrolled,
     "ContributionPosted": _contribution,
@@ -233,4 +250,5 @@ _BY_KIND = {
     "SponsoredCohortFunded": _sponsor_funded,
     "PaymentResult": _payment_result,
     "PaymentAccountCorrected": _account_corrected,
+    "PensionChanged": _pension_changed,
 }

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from services.app.followups import FollowUps
+from services.app.payroll import PayrollRun, PensionChangeOutcome, PensionChangeRow
 from services.app.records import (
     AccountCorrectionRow,
     BatchMarkerRow,
@@ -33,6 +34,7 @@ from services.app.records import (
     SettlementRow,
     SponsorFundingRow,
 )
+from services.rules import RuleSet
 from services.sealing import Sealed
 
 InterestFn = Callable[[str, int, date, date], tuple[int, int]]
@@ -109,6 +111,17 @@ class CorrectionStore(PositionStore, Protocol):
     ) -> list[CorrectionOutcome]: ...
 
 
+class PensionStore(PositionStore, Protocol):
+    """JP pensions over time: a branch's changes applied once each, and the monthly payroll."""
+
+    async def apply_pension_changes(
+        self, rows: Sequence[PensionChangeRow], rules: RuleSet, checkpoint: Checkpoint | None
+    ) -> list[PensionChangeOutcome]: ...
+    async def run_payroll(
+        self, month: date, rules: RuleSet, encode: Callable[[str, Any], bytes], run_by: str
+    ) -> PayrollRun: ...
+
+
 class DeadLetterSink(PositionStore, Protocol):
     async def record_dead_letters(
         self, rows: Sequence[DeadLetterRow], checkpoint: Checkpoint | None = None
@@ -144,6 +157,7 @@ class WorkerStore(
     SettlementStore,
     PaymentStore,
     CorrectionStore,
+    PensionStore,
     DeadLetterSink,
     Outboxes,
     Gauges,

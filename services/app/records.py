@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.rules.contribution_check import ProgramCheck
+
+if TYPE_CHECKING:
+    from services.app.payroll import PensionRow
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ class SettlementRow:
     idempotency_key: str
     instruction_payload: bytes | None  # None: employer-first, the employer pays (no instruction)
     position: Position
+    pension: PensionRow | None = None  # an approved JP pension: the payroll pays its months
 
 
 @dataclass(frozen=True)

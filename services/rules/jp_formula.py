@@ -34,11 +34,11 @@ def index_factor(year: int, to_year: int, rules: RuleSet) -> Fraction:
     from ``year`` to ``to_year`` − 1. A year without its own inflation row counts as 0% (U)."""
     factor = Fraction(1)
     for y in range(year, to_year):
-        factor *= _growth(y, rules)
+        factor *= growth(y, rules)
     return factor
 
 
-def _growth(year: int, rules: RuleSet) -> Fraction:
+def growth(year: int, rules: RuleSet) -> Fraction:
     """1 + that year's CPI inflation, or 1 for a year without its own row."""
     day = date(year, 12, 31)
     row = rules.row("jp.inflation", day)
@@ -51,7 +51,7 @@ def _index_factors(years: Iterable[int], to_year: int, rules: RuleSet) -> dict[i
     wanted = set(years)
     factors, factor = {}, Fraction(1)
     for y in range(to_year - 1, min(wanted, default=to_year) - 1, -1):
-        factor *= _growth(y, rules)
+        factor *= growth(y, rules)
         factors[y] = factor
     return {y: factors.get(y, Fraction(1)) for y in wanted}
 

@@ -1,13 +1,15 @@
 """settlement-<program>: one agent per program settles its approved claims once each, and
-writes the payment instruction to the payment outbox, in one transaction with its positions."""
+writes the payment instruction to the payment outbox, in one transaction with its positions.
+An approved JP pension also starts its pension there, for the monthly payroll."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from services.app import settlement
+from services.app import payroll, settlement
 from services.app.ports import SettlementStore
 from services.app.records import Checkpoint, SettlementRow
 from streams.delivery.batches import Ev, Plan, position
@@ -22,9 +24,11 @@ class Settlement:
 
     def to_row(self, record: dict[str, Any], event: Ev) -> SettlementRow:
         pipe = self.pipe
-        return settlement.settlement_row(
+        row = settlement.settlement_row(
             record, position(event), pipe.codec.encode, pipe.rules, datetime.now(UTC)
         )
+        pension = payroll.pension_from_decision(record) if self.program == "JP" else None
+        return row if pension is None else replace(row, pension=pension)
 
     async def prepare(self, store: SettlementStore, events: Sequence[Ev]) -> Plan:
         decoded, dead = self.pipe.decode_rows(events, self.to_row)

@@ -20,6 +20,7 @@ CLAIM_DECIDED = "bpjs.claim.ClaimDecided"
 PAYMENT_INSTRUCTION = "bpjs.payment.PaymentInstruction"
 PAYMENT_RESULT = "bpjs.payment.PaymentResult"
 ACCOUNT_CORRECTED = "bpjs.payment.PaymentAccountCorrected"
+PENSION_CHANGED = "bpjs.pension.PensionChanged"
 DEAD_LETTER = "bpjs.ops.DeadLetter"
 EMPLOYER_OBLIGATION = "bpjs.employer.EmployerObligationRecorded"
 
@@ -174,6 +175,26 @@ ACCOUNT_CORRECTIONS = TopicSpec(
     retention_ms=30 * DAY_MS,
 )
 
+PENSION_EVENTS = TopicSpec(
+    name="bpjs.pension-events.v1",
+    key_description=(
+        "Claim id (UTF-8) of the JP claim whose pension changes, the record's own claim_id; a "
+        "null key or another key is dead-lettered as KeyMismatch."
+    ),
+    value_schemas=(PENSION_CHANGED,),
+    producers=("branch-service",),
+    consumers=(CLAIMS_SERVICE,),
+    doc=(
+        "A branch's report of a change to a JP pension in payment: the pensioner died, a "
+        "widow(er) remarried or died, a child left the child pension. The claims service ends "
+        "the pension after the change's month and starts the survivor pension that follows "
+        "(pension_changes); the monthly payroll pays each pension in payment once per month "
+        "(idempotency_key 'pension:<pension_id>:<YYYY-MM>'). A change that does not apply is "
+        "rejected and recorded, never paid. Redelivery is harmless (deduplicated on event_id)."
+    ),
+    retention_ms=30 * DAY_MS,
+)
+
 EMPLOYER_OBLIGATIONS = TopicSpec(
     name="bpjs.employer-obligations.v1",
     key_description="The employer's NPP (UTF-8); the claim id when the participant has none.",
@@ -214,6 +235,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     PAYMENT_INSTRUCTIONS,
     PAYMENT_RESULTS,
     ACCOUNT_CORRECTIONS,
+    PENSION_EVENTS,
     EMPLOYER_OBLIGATIONS,
     DEAD_LETTERS,
 )

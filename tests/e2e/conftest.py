@@ -144,6 +144,9 @@ def pipeline(
         "CLAIMS_DATA_DIR": str(tmp / "faust"),
         "OUTBOX_INTERVAL_SECONDS": "0.1",
         "WORKER_INSTANCE_ID": f"t-{run_id}-worker-0",
+        # The payroll timer pays the clock's month: off, so a module's instructions are only
+        # those its events make (test_payroll_timer.py turns it on).
+        "PAYROLL_TIMER": "false",
         **getattr(request.module, "WORKER_ENV", {}),
     }
     if SECURE:

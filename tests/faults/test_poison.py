@@ -32,6 +32,7 @@ SPONSORS = T.SPONSOR_EVENTS.name
 APPROVED = [T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")]
 RESULTS = T.PAYMENT_RESULTS.name
 CORRECTIONS = T.ACCOUNT_CORRECTIONS.name
+PENSIONS = T.PENSION_EVENTS.name
 DEAD = T.DEAD_LETTERS.name
 NEAR_LIMIT = 1_000_000  # bytes: just under the broker's default message.max.bytes (1 MiB)
 # What each error class's message must say (the precise error the issue asks for).
@@ -141,6 +142,20 @@ def poison() -> list[Message]:
                 encode(T.ACCOUNT_CORRECTED, {**fix, "payee": bad_account}),
                 "account number not digits", "InvalidEvent"),
         Message(CORRECTIONS, b"POISON-CORRECTED-1", result_bytes, "another topic's schema",
+                "InvalidEvent"),
+    ]  # fmt: skip
+    change = latest_fixture(T.PENSION_CHANGED, claim_id="POISON-PENSION-1")
+    change_bytes = encode(T.PENSION_CHANGED, change)
+    out += byte_poison(PENSIONS, b"POISON-PENSION-1", change_bytes, rng)
+    out += [
+        Message(PENSIONS, None, change_bytes, "null key", "KeyMismatch"),
+        Message(PENSIONS, b"POISON-PENSION-1",
+                encode(T.PENSION_CHANGED, {**change, "change": "CHILD_LEFT", "child_name": None}),
+                "a child left, no child named", "InvalidEvent"),
+        Message(PENSIONS, b"POISON-PENSION-1",
+                encode(T.PENSION_CHANGED, {**change, "payee": None}),
+                "survivors named without their account", "InvalidEvent"),
+        Message(PENSIONS, b"POISON-PENSION-1", result_bytes, "another topic's schema",
                 "InvalidEvent"),
     ]  # fmt: skip
     out += byte_poison(DEAD, PARTICIPANTS.encode(), encode(T.PAYMENT_RESULT, result), rng)[:4]

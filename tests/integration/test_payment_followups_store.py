@@ -232,7 +232,9 @@ async def test_migration_0007_keeps_the_instructions_written_before_it(
             await conn.close()
         owner = await PostgresStore.connect(with_schema(database_url, schema), size=1)
         try:
-            assert await owner.migrate() == ["0007_payment_followups.sql"]
+            assert await owner.migrate() == [
+                "0007_payment_followups.sql", "0008_pension_payroll.sql",
+            ]  # fmt: skip
         finally:
             await owner.close()
         worker = await PostgresStore.connect(with_schema(stack.worker_url, schema), size=1)

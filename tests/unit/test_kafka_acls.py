@@ -19,13 +19,21 @@ def allowed(user: str, operation: str) -> set[str]:
     }
 
 
-def test_upstream_may_only_write_the_participant_sponsor_and_correction_topics() -> None:
+def test_upstream_may_only_write_the_participant_sponsor_correction_and_pension_topics() -> None:
     grants = [g for g in acls.grants(PREFIX, APP) if g.user == acls.UPSTREAM]
     assert {(g.resource, g.name, g.operation) for g in grants} == {
         ("topic", PREFIX + T.PARTICIPANT_EVENTS.name, "WRITE"),
         ("topic", PREFIX + T.SPONSOR_EVENTS.name, "WRITE"),
         ("topic", PREFIX + T.ACCOUNT_CORRECTIONS.name, "WRITE"),
+        ("topic", PREFIX + T.PENSION_EVENTS.name, "WRITE"),
     }
+
+
+def test_pension_changes_are_written_by_the_branches_never_by_payments_or_the_worker() -> None:
+    pensions = PREFIX + T.PENSION_EVENTS.name
+    assert pensions not in allowed(acls.PAYMENTS, "WRITE")
+    assert pensions not in allowed(acls.WORKER, "WRITE")
+    assert pensions in allowed(acls.WORKER, "READ")
 
 
 def test_account_corrections_are_written_by_the_branches_never_by_payments_or_the_worker() -> None:

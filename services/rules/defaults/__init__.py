@@ -12,7 +12,7 @@ from services.rules.tables import RuleSet
 
 __all__ = ["NATIONAL_HOLIDAYS", "RULES_VERSION", "default_calendar", "default_rules"]
 
-RULES_VERSION = "bpjs-rules-2026.3"
+RULES_VERSION = "bpjs-rules-2026.4"
 """Bump when a default value changes; overrides append a hash of themselves."""
 
 

@@ -219,6 +219,12 @@ MONEY_TABLES = [
     since_2015("jp.share.CHILD", pct("50"), f"{PP45} Pasal 21-23 area (not confirmed)", U),
     since_2015("jp.share.PARENT", pct("20"), f"{PP45} Pasal 21-23 area (not confirmed)", U),
     since_2015("jp.max_children", 2, f"{PP45} Pasal 16 (child pension: at most 2 children)"),
+    since_2015("jp.child.max_age", 23, f"{PP45} Pasal 16 (child pension ends at 23)"),
+    # The payroll (benefits over time): when the yearly indexation applies and when a month's
+    # pension is due. Neither is stated in PP 45/2015: January (the CPI year's turn) and the
+    # month's first working day are our assumptions.
+    since_2015("jp.indexation_month", 1, f"{PP45} Pasal 17 (the month: not stated)", U),
+    since_2015("jp.payroll.due_working_day", 1, "JP payment deadline not found", U),
     table(
         "jp.lump_sum.development_rate",
         Row(date.min, pct("7.19"), "PP 45/2015: JHT 2016 rate assumed (not found)", U),

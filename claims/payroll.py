@@ -1,0 +1,75 @@
+"""`claims payroll`: run (or re-run) the JP pension payroll of one or more months, and print
+what each month pays per pension kind. The work is services/app/payroll.py; the instructions go
+to the payment outbox, which the worker's leader publishes."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from services.adapters.postgres import connect_store
+from services.app.payroll import PayrollRun
+from services.config import Settings
+from services.rules import RuleSet
+from streams.kafka.codec import AvroCodec
+from streams.pipeline import SCHEMAS_DIR
+
+
+async def run_months(
+    settings: Settings, months: list[date], rules: RuleSet, run_by: str = "cli"
+) -> list[tuple[PayrollRun, list[dict[str, Any]]]]:
+    """Pay each month in order, as the worker role (WORKER_DATABASE_URL: it writes the payment
+    outbox, never the schema); return each run with the month's instructions per kind."""
+    codec = AvroCodec.from_directory(SCHEMAS_DIR)
+    store = await connect_store(settings, role="worker")
+    try:
+        done = []
+        for month in months:
+            run = await store.run_payroll(month, rules, codec.encode, run_by)
+            done.append((run, await store.payroll_month(month)))
+        return done
+    finally:
+        await store.close()
+
+
+def document(done: list[tuple[PayrollRun, list[dict[str, Any]]]]) -> dict[str, Any]:
+    return {
+        "months": [
+            {
+                "month": f"{run.month:%Y-%m}",
+                "pensions_paid": run.pensions_paid,
+                "written": run.written,
+                "already": run.already,
+                "amount": run.amount,
+                "ended_at_age_limit": run.ended,
+                "by_kind": kinds,
+            }
+            for run, kinds in done
+        ]
+    }
+
+
+def render_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True)
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    lines = [
+        f"{'month':<8}{'pensions':>9}{'written':>9}{'already':>9}{'Rupiah':>16}  by kind",
+    ]
+    for m in doc["months"]:
+        kinds = ", ".join(
+            f"{k['kind']} {k['instructions']} (Rp{k['amount']:,}; paid {k['paid']},"
+            f" failed {k['failed']}, pending {k['pending']})"
+            for k in m["by_kind"]
+        )
+        lines.append(
+            f"{m['month']:<8}{m['pensions_paid']:>9,}{m['written']:>9,}{m['already']:>9,}"
+            f"{'Rp' + format(m['amount'], ','):>16}  {kinds or '-'}"
+        )
+        if m["ended_at_age_limit"]:
+            lines.append(
+                f"        {m['ended_at_age_limit']} child pension(s) ended at the age limit"
+            )
+    return "\n".join(lines)

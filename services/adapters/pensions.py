@@ -1,0 +1,249 @@
+"""JP pensions in PostgreSQL: the pension a JP approval starts (written with its settlement), the
+monthly payroll (one instruction per pension and month, in the payment outbox the relay
+publishes), and the branches' PensionChanged, each applied once with its consumer position."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+
+from services.adapters.pg_base import PoolUser
+from services.adapters.pg_rows import _advance
+from services.app.payroll import (
+    REJECTIONS,
+    PayrollRun,
+    PensionChangeOutcome,
+    PensionChangeRow,
+    PensionRow,
+    beneficiaries_from,
+    beneficiaries_json,
+    decide_change,
+    month_instructions,
+)
+from services.app.records import Checkpoint
+from services.rules import RuleSet
+from services.rules.dates import month_start
+from services.rules.pension import Pension, aged_out_after
+
+Encode = Callable[[str, Mapping[str, Any]], bytes]
+# Pensions per payroll transaction: a month of 100,000 pensions commits in 20 steps, each
+# idempotent (a crash between two re-runs only the rest: the keys already written stay).
+PAYROLL_CHUNK = 5_000
+
+_SELECT_PENSIONS = (
+    "SELECT pension_id, claim_id, participant_ref, kind, base_amount, base_year, payroll_from,"
+    " last_month, payee, beneficiaries, follows, rule_set_version FROM pensions"
+)
+_INSERT_PENSION = (
+    "INSERT INTO pensions (pension_id, claim_id, participant_ref, kind, base_amount, base_year,"
+    " payroll_from, last_month, payee, beneficiaries, follows, rule_set_version)"
+    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10::jsonb,$11,$12)"
+    " ON CONFLICT (pension_id) DO NOTHING"
+)
+
+
+def pension_args(row: PensionRow) -> tuple[Any, ...]:
+    p = row.pension
+    return (
+        p.pension_id, row.claim_id, row.participant_ref, p.kind, p.base, p.base_year,
+        p.payroll_from, p.last_month, json.dumps(dict(row.payee)), row.beneficiaries_json(),
+        row.follows, row.rule_set_version,
+    )  # fmt: skip
+
+
+def _pension(r: Mapping[str, Any]) -> PensionRow:
+    payee = r["payee"]
+    return PensionRow(
+        Pension(
+            r["pension_id"],
+            r["kind"],
+            r["base_amount"],
+            r["base_year"],
+            r["payroll_from"],
+            r["last_month"],
+            beneficiaries_from(r["beneficiaries"]),
+        ),
+        r["claim_id"],
+        r["participant_ref"],
+        json.loads(payee) if isinstance(payee, str) else dict(payee),
+        r["follows"],
+        r["rule_set_version"],
+    )
+
+
+async def insert_pensions(conn: asyncpg.Connection, rows: Sequence[PensionRow]) -> None:
+    """The pensions a settlement batch starts, in its transaction (a redelivered decision finds
+    its pension there already)."""
+    if rows:
+        await conn.executemany(_INSERT_PENSION, [pension_args(r) for r in rows])
+
+
+class Pensions(PoolUser):
+    async def run_payroll(
+        self, month: date, rules: RuleSet, encode: Encode, run_by: str
+    ) -> PayrollRun:
+        """Pay `month`: one instruction per pension in payment, in chunks of PAYROLL_CHUNK
+        pensions, each chunk one transaction. An instruction already written (an earlier run,
+        a timer and a command at once) is left as it is, so no month is paid twice."""
+        month = month_start(month)
+        return await self._guard("run_payroll", self._run_payroll(month, rules, encode, run_by))
+
+    async def _run_payroll(
+        self, month: date, rules: RuleSet, encode: Encode, run_by: str
+    ) -> PayrollRun:
+        paid = written = ended = amount = written_amount = 0
+        after = ""
+        while True:
+            async with self._tx() as conn:
+                rows = await conn.fetch(
+                    _SELECT_PENSIONS + " WHERE pension_id > $1"
+                    " AND payroll_from <= $2 AND (last_month IS NULL OR last_month >= $2)"
+                    " ORDER BY pension_id LIMIT $3 FOR UPDATE",
+                    after, month, PAYROLL_CHUNK,
+                )  # fmt: skip
+                if not rows:
+                    break
+                after = rows[-1]["pension_id"]
+                pensions = [_pension(r) for r in rows]
+                ended += await _end_aged_out(conn, pensions, month, rules)
+                made = month_instructions(pensions, month, rules, encode, datetime.now(UTC))
+                new = await conn.fetch(
+                    "INSERT INTO payment_outbox (instruction_id, claim_id, idempotency_key,"
+                    " payload, program, amount, due_date, period) SELECT i, c, k, p, 'JP', a, d, m"
+                    " FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[],"
+                    " $6::date[], $7::date[]) AS t(i, c, k, p, a, d, m)"
+                    " ON CONFLICT DO NOTHING RETURNING instruction_id",
+                    [m.instruction_id for m in made], [m.claim_id for m in made],
+                    [m.idempotency_key for m in made], [m.payload for m in made],
+                    [m.amount for m in made], [m.due_date for m in made],
+                    [m.month for m in made],
+                )  # fmt: skip
+                fresh = {r["instruction_id"] for r in new}
+                paid += len(made)
+                written += len(fresh)
+                written_amount += sum(m.amount for m in made if m.instruction_id in fresh)
+        async with self._tx() as conn:
+            amount = await conn.fetchval(
+                "SELECT coalesce(sum(amount), 0) FROM payment_outbox WHERE purpose = 'pension'"
+                " AND period = $1",
+                month,
+            )
+            run = PayrollRun(month, paid, written, paid - written, amount, ended, written_amount)
+            await conn.execute(
+                "INSERT INTO payroll_runs (month, run_by, pensions_paid, written, already,"
+                " amount, ended) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                month, run_by, run.pensions_paid, run.written, run.already, run.amount, ended,
+            )  # fmt: skip
+        return run
+
+    async def payroll_month(self, month: date) -> list[dict[str, Any]]:
+        """A month's pension instructions per pension kind: how many, Rupiah, and how many are
+        PAID, FAILED or PENDING (read only)."""
+        rows = await self._guard(
+            "payroll_month",
+            self._pool.fetch(
+                "SELECT p.kind, count(*) AS instructions, sum(o.amount) AS amount,"
+                " count(*) FILTER (WHERE o.status = 'PAID') AS paid,"
+                " count(*) FILTER (WHERE o.status = 'FAILED') AS failed,"
+                " count(*) FILTER (WHERE o.status = 'PENDING') AS pending"
+                " FROM payment_outbox o JOIN pensions p"
+                " ON o.idempotency_key"
+                " = 'pension:' || p.pension_id || ':' || to_char($1::date, 'YYYY-MM')"
+                " WHERE o.purpose = 'pension' AND o.period = $1 GROUP BY p.kind ORDER BY p.kind",
+                month_start(month),
+            ),
+        )
+        return [dict(r) for r in rows]
+
+    async def apply_pension_changes(
+        self, rows: Sequence[PensionChangeRow], rules: RuleSet, checkpoint: Checkpoint | None
+    ) -> list[PensionChangeOutcome]:
+        """Apply each change once (event_id), to its claim's pension in payment, with the
+        batch's positions, in one transaction."""
+        if not rows and checkpoint is None:
+            return []
+        return await self._guard(
+            "apply_pension_changes", self._apply_changes(rows, rules, checkpoint)
+        )
+
+    async def _apply_changes(
+        self, rows: Sequence[PensionChangeRow], rules: RuleSet, checkpoint: Checkpoint | None
+    ) -> list[PensionChangeOutcome]:
+        outcomes = []
+        async with self._tx() as conn:
+            if checkpoint is not None:
+                await _advance(conn, checkpoint)
+            for r in sorted(rows, key=lambda r: r.claim_id):  # one lock order per batch
+                outcome = await _apply_change(conn, r, rules)
+                if outcome is not None:
+                    outcomes.append(outcome)
+        return outcomes
+
+
+async def _end_aged_out(
+    conn: asyncpg.Connection, pensions: Sequence[PensionRow], month: date, rules: RuleSet
+) -> int:
+    """Child pensions whose every child passed the age limit before `month` end after the last
+    month in age; recorded as a change of their own ('aged-out:<pension_id>')."""
+    ended = 0
+    for row in pensions:
+        last = aged_out_after(row.pension, month, rules)
+        if last is None:
+            continue
+        await conn.execute(
+            "UPDATE pensions SET last_month = $2, end_reason = 'CHILD_AGE_LIMIT',"
+            " updated_at = now() WHERE pension_id = $1",
+            row.pension.pension_id, last,
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO pension_changes (event_id, claim_id, pension_id, change,"
+            " effective_date, outcome, detail) VALUES ($1,$2,$3,'CHILD_AGE_LIMIT',$4,'APPLIED',$5)"
+            " ON CONFLICT (event_id) DO NOTHING",
+            f"aged-out:{row.pension.pension_id}", row.claim_id, row.pension.pension_id, last,
+            f"every child reached the age limit: CHILD pension paid through {last:%Y-%m}",
+        )  # fmt: skip
+        ended += 1
+    return ended
+
+
+async def _apply_change(
+    conn: asyncpg.Connection, r: PensionChangeRow, rules: RuleSet
+) -> PensionChangeOutcome | None:
+    seen = await conn.fetchval("SELECT 1 FROM pension_changes WHERE event_id = $1", r.event_id)
+    if seen is not None:
+        return None  # applied already (a redelivery)
+    running = await conn.fetchrow(
+        _SELECT_PENSIONS + " WHERE claim_id = $1 AND last_month IS NULL FOR UPDATE",
+        r.claim_id,
+    )
+    current = None if running is None else _pension(running)
+    known = current is not None or await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pensions WHERE claim_id = $1)", r.claim_id
+    )
+    d = decide_change(current, bool(known), r, rules)
+    if d.rejection is None and d.pension_id is not None:
+        await conn.execute(
+            "UPDATE pensions SET last_month = coalesce($2, last_month),"
+            " end_reason = CASE WHEN $2::date IS NULL THEN end_reason ELSE $3 END,"
+            " beneficiaries = coalesce($4::jsonb, beneficiaries), updated_at = now()"
+            " WHERE pension_id = $1",
+            d.pension_id, d.last_month, r.change,
+            None if d.beneficiaries is None else beneficiaries_json(d.beneficiaries),
+        )  # fmt: skip
+        if d.successor is not None:
+            await insert_pensions(conn, [d.successor])
+    started = None if d.successor is None else d.successor.pension.pension_id
+    await conn.execute(
+        "INSERT INTO pension_changes (event_id, claim_id, pension_id, change, effective_date,"
+        " outcome, rejection, detail, started_pension_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+        r.event_id, r.claim_id, d.pension_id, r.change, r.effective_date,
+        "APPLIED" if d.rejection is None else "REJECTED", d.rejection, d.detail, started,
+    )  # fmt: skip
+    return PensionChangeOutcome(r.claim_id, r.change, d.rejection, started)
+
+
+__all__ = ["REJECTIONS", "PayrollRun", "Pensions", "insert_pensions"]

@@ -4,7 +4,9 @@ to the payment outbox, which the worker's leader publishes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import date
 from typing import Any
 
@@ -12,6 +14,7 @@ from services.adapters.postgres import connect_store
 from services.app.payroll import PayrollRun
 from services.config import Settings
 from services.rules import RuleSet
+from services.rules.dates import add_months
 from streams.kafka.codec import AvroCodec
 from streams.pipeline import SCHEMAS_DIR
 
@@ -31,6 +34,28 @@ async def run_months(
         return done
     finally:
         await store.close()
+
+
+async def first_months(
+    settings: Settings, rules: RuleSet, months: int = 3, wait_s: float = 60.0
+) -> dict[str, Any] | None:
+    """`claims run`'s payroll: the first `months` months any pension of the scenario is paid
+    for, run as `claims payroll` runs them, then waited for until the payment service has
+    answered every instruction (or `wait_s` passed). None when the scenario has no pension."""
+    reader = await connect_store(settings, role="reader")
+    try:
+        first = await reader.first_payroll_month()
+        if first is None:
+            return None
+        done = await run_months(
+            settings, [add_months(first, n) for n in range(months)], rules, "run"
+        )
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and await reader.pension_instructions_pending():
+            await asyncio.sleep(0.5)
+        return document([(run, await reader.payroll_month(run.month)) for run, _ in done])
+    finally:
+        await reader.close()
 
 
 def document(done: list[tuple[PayrollRun, list[dict[str, Any]]]]) -> dict[str, Any]:

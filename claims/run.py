@@ -20,14 +20,18 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from textwrap import indent
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 
 from claims.payment_demo import PaymentSimulator
+from claims.payroll import first_months
+from claims.payroll import render_text as render_payroll
 from claims.report import print_summary
 from services.adapters.postgres import connect_store
+from services.adapters.rule_files import rules_from_settings
 from services.config import Secret, Settings
 from services.redaction import dsn_location
 from simulator import build_scenario
@@ -299,9 +303,12 @@ async def run_scenario(
             f"\nreplayed {produced.count:,} events in {produced.seconds:.1f}s; "
             f"pipeline caught up after {time.monotonic() - started:.1f}s"
         )
+        payroll = await first_months(settings, rules_from_settings(settings))
         payments.stop()
         lag.close()
         await print_summary(store, scenario, produced.by_schema)
+        print("\n== JP pension payroll: the scenario's first months (claims payroll) ==")
+        print(indent(render_payroll(payroll), "  ") if payroll else "  (no JP pension)")
         return 0
     finally:
         stop_workers(procs)

@@ -140,6 +140,24 @@ class Pensions(PoolUser):
             )  # fmt: skip
         return run
 
+    async def first_payroll_month(self) -> date | None:
+        """The first month the payroll pays any pension (None: no pension yet)."""
+        first: date | None = await self._guard(
+            "first_payroll_month", self._pool.fetchval("SELECT min(payroll_from) FROM pensions")
+        )
+        return first
+
+    async def pension_instructions_pending(self) -> int:
+        """Monthly pension instructions not yet PAID or FAILED."""
+        n: int = await self._guard(
+            "pension_instructions_pending",
+            self._pool.fetchval(
+                "SELECT count(*) FROM payment_outbox WHERE purpose = 'pension'"
+                " AND status = 'PENDING'"
+            ),
+        )
+        return n
+
     async def payroll_month(self, month: date) -> list[dict[str, Any]]:
         """A month's pension instructions per pension kind: how many, Rupiah, and how many are
         PAID, FAILED or PENDING (read only)."""

@@ -1,5 +1,6 @@
-"""`claims payroll`: run (or re-run) the JP pension payroll of one or more months, and print
-what each month pays per pension kind. The work is services/app/payroll.py; the instructions go
+"""`claims payroll`: run (or re-run) the payroll of one or more months (JP pension months, and
+the JKK/JKm scholarship school years that start in them), and print what each month pays per
+kind. The work is services/app/payroll.py; the instructions go
 to the payment outbox, which the worker's leader publishes."""
 
 from __future__ import annotations
@@ -39,17 +40,19 @@ async def run_months(
 async def first_months(
     settings: Settings, rules: RuleSet, months: int = 3, wait_s: float = 60.0
 ) -> dict[str, Any] | None:
-    """`claims run`'s payroll: the first `months` months any pension of the scenario is paid
-    for, run as `claims payroll` runs them, then waited for until the payment service has
-    answered every instruction (or `wait_s` passed). None when the scenario has no pension."""
+    """`claims run`'s payroll: the first `months` months it pays a pension of the scenario, and
+    the first month it pays a school year, run as `claims payroll` runs them, then waited for
+    until the payment service has answered every instruction (or `wait_s` passed). None when
+    the scenario has neither."""
     reader = await connect_store(settings, role="reader")
     try:
-        first = await reader.first_payroll_month()
-        if first is None:
+        pension, school_year = await reader.first_payroll_months()
+        wanted = {add_months(pension, n) for n in range(months)} if pension else set()
+        if school_year is not None:
+            wanted.add(school_year)  # the first July the payroll pays a school year
+        if not wanted:
             return None
-        done = await run_months(
-            settings, [add_months(first, n) for n in range(months)], rules, "run"
-        )
+        done = await run_months(settings, sorted(wanted), rules, "run")
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and await reader.pension_instructions_pending():
             await asyncio.sleep(0.5)
@@ -66,8 +69,10 @@ def document(done: list[tuple[PayrollRun, list[dict[str, Any]]]]) -> dict[str, A
                 "pensions_paid": run.pensions_paid,
                 "written": run.written,
                 "already": run.already,
-                "amount": run.amount,
+                "amount": sum(k["amount"] for k in kinds),
                 "ended_at_age_limit": run.ended,
+                "school_years": run.scholarship_years,
+                "school_years_written": run.scholarships_written,
                 "by_kind": kinds,
             }
             for run, kinds in done
@@ -81,7 +86,8 @@ def render_json(doc: dict[str, Any]) -> str:
 
 def render_text(doc: dict[str, Any]) -> str:
     lines = [
-        f"{'month':<8}{'pensions':>9}{'written':>9}{'already':>9}{'Rupiah':>16}  by kind",
+        f"{'month':<8}{'pensions':>9}{'written':>9}{'already':>9}{'Rupiah':>16}"
+        f"{'school yrs':>11}{'written':>9}  by kind",
     ]
     for m in doc["months"]:
         kinds = ", ".join(
@@ -91,7 +97,8 @@ def render_text(doc: dict[str, Any]) -> str:
         )
         lines.append(
             f"{m['month']:<8}{m['pensions_paid']:>9,}{m['written']:>9,}{m['already']:>9,}"
-            f"{'Rp' + format(m['amount'], ','):>16}  {kinds or '-'}"
+            f"{'Rp' + format(m['amount'], ','):>16}{m['school_years']:>11,}"
+            f"{m['school_years_written']:>9,}  {kinds or '-'}"
         )
         if m["ended_at_age_limit"]:
             lines.append(

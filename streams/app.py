@@ -120,7 +120,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         *((topic, Settlement(pipe, program)) for program, topic in PROGRAM_TOPICS.items()),
         (T.PAYMENT_RESULTS.name, PaymentResults(pipe, followups)),
         (T.ACCOUNT_CORRECTIONS.name, AccountCorrections(pipe, followups)),
-        (T.PENSION_EVENTS.name, PensionEvents(pipe)),
+        (T.BENEFIT_CHANGES.name, PensionEvents(pipe)),
         (T.DEAD_LETTERS.name, DeadLetterRecorder(pipe)),
     ]
     for topic, handler in handlers:

@@ -202,6 +202,13 @@ class MemoryStore(MemoryPensions):
                     )
                 if r.pension is not None:
                     self._start_pensions([r.pension])
+                for y in r.scholarship_years:  # the school years already begun
+                    self._issue(
+                        NewInstruction(
+                            y.instruction_id, y.claim_id, y.idempotency_key, y.program,
+                            y.amount, y.due_date, None, y.payload,
+                        )
+                    )  # fmt: skip
         if checkpoint is None:  # positions from the rows themselves, as PostgreSQL records them
             for r in rows:
                 key = (consumer, r.position.topic, r.position.partition)

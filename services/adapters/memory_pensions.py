@@ -18,6 +18,7 @@ from services.app.payroll import (
     month_instructions,
 )
 from services.app.records import Checkpoint
+from services.app.scholarships import ScholarshipStopRow
 from services.rules import RuleSet
 from services.rules.dates import month_start
 from services.rules.pension import aged_out_after
@@ -39,7 +40,11 @@ class MemoryPensions:
             self.pensions.setdefault(r.pension.pension_id, r)
 
     async def apply_pension_changes(
-        self, rows: Sequence[PensionChangeRow], rules: RuleSet, checkpoint: Checkpoint | None
+        self,
+        rows: Sequence[PensionChangeRow],
+        rules: RuleSet,
+        checkpoint: Checkpoint | None,
+        stops: Sequence[ScholarshipStopRow] = (),
     ) -> list[PensionChangeOutcome]:
         self._fence(checkpoint)
         self._advance(checkpoint)
@@ -62,6 +67,13 @@ class MemoryPensions:
             outcome = PensionChangeOutcome(r.claim_id, r.change, d.rejection, started)
             self.pension_changes[r.event_id] = outcome
             outcomes.append(outcome)
+        for stop in stops:  # scholarships live in PostgreSQL only: none is known here
+            if stop.event_id not in self.pension_changes:
+                o = PensionChangeOutcome(
+                    stop.claim_id, "SCHOLARSHIP_STOPPED", "unknown_scholarship", None
+                )
+                self.pension_changes[stop.event_id] = o
+                outcomes.append(o)
         return outcomes
 
     async def run_payroll(

@@ -121,9 +121,9 @@ class PaymentResults(PoolUser):
                 " updated_at = now() WHERE instruction_id = $1",
                 r.instruction_id, r.status, r.paid_on, r.failure_reason,
             )  # fmt: skip
-            if ins["purpose"] in ("interest", "pension"):
-                # The interest's own payment, or a pension month's: the settlement (the
-                # claim's first instruction) has its own result.
+            if ins["purpose"] in ("interest", "pension", "scholarship"):
+                # The interest's own payment, a pension month's or a school year's: the
+                # settlement (the claim's first instruction) has its own result.
                 return None
             if ins["replaced"] and r.status != "PAID":
                 return None  # a re-issue replaced it: the re-issue's result decides
@@ -213,10 +213,15 @@ class PaymentResults(PoolUser):
         for i, f in enumerate(failed, start=1):
             made = followups.reissue(bytes(f["payload"]), r, n + i, f["instruction_id"])
             reissued = await _issue(conn, made) or reissued
-        # A pension in payment is paid to the corrected account from its next month on.
+        # A pension in payment is paid to the corrected account from its next month on, a
+        # scholarship from its next school year on.
         await conn.execute(
             "UPDATE pensions SET payee = $2::jsonb, updated_at = now()"
             " WHERE claim_id = $1 AND last_month IS NULL",
+            r.claim_id, json.dumps(dict(r.payee)),
+        )  # fmt: skip
+        await conn.execute(
+            "UPDATE scholarships SET payee = $2::jsonb WHERE claim_id = $1 AND stopped_on IS NULL",
             r.claim_id, json.dumps(dict(r.payee)),
         )  # fmt: skip
         if any(f["purpose"] in ("claim", "reissue") for f in failed):

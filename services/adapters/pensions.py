@@ -13,6 +13,7 @@ import asyncpg
 
 from services.adapters.pg_base import PoolUser
 from services.adapters.pg_rows import _advance
+from services.adapters.scholarships import apply_stop, pay_school_years
 from services.app.payroll import (
     REJECTIONS,
     PayrollRun,
@@ -25,9 +26,10 @@ from services.app.payroll import (
     month_instructions,
 )
 from services.app.records import Checkpoint
+from services.app.scholarships import ScholarshipStopRow
 from services.rules import RuleSet
 from services.rules.dates import month_start
-from services.rules.pension import Pension, aged_out_after
+from services.rules.pension import Pension, aged_out_after, due_on
 
 Encode = Callable[[str, Mapping[str, Any]], bytes]
 # Pensions per payroll transaction: a month of 100,000 pensions commits in 20 steps, each
@@ -126,70 +128,96 @@ class Pensions(PoolUser):
                 paid += len(made)
                 written += len(fresh)
                 written_amount += sum(m.amount for m in made if m.instruction_id in fresh)
+        years, years_written, years_amount = await pay_school_years(
+            self._pool, month, rules, encode, due_on(month, rules)
+        )
         async with self._tx() as conn:
             amount = await conn.fetchval(
                 "SELECT coalesce(sum(amount), 0) FROM payment_outbox WHERE purpose = 'pension'"
                 " AND period = $1",
                 month,
             )
-            run = PayrollRun(month, paid, written, paid - written, amount, ended, written_amount)
+            run = PayrollRun(
+                month, paid, written, paid - written, amount, ended, written_amount,
+                years, years_written, years_amount,
+            )  # fmt: skip
             await conn.execute(
                 "INSERT INTO payroll_runs (month, run_by, pensions_paid, written, already,"
-                " amount, ended) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                " amount, ended, scholarship_years, scholarships_written)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
                 month, run_by, run.pensions_paid, run.written, run.already, run.amount, ended,
+                years, years_written,
             )  # fmt: skip
         return run
 
-    async def first_payroll_month(self) -> date | None:
-        """The first month the payroll pays any pension (None: no pension yet)."""
-        first: date | None = await self._guard(
-            "first_payroll_month", self._pool.fetchval("SELECT min(payroll_from) FROM pensions")
+    async def first_payroll_months(self) -> tuple[date | None, date | None]:
+        """The first month the payroll pays a pension, and the first it pays a school year
+        (None: nothing of that kind yet)."""
+        row = await self._guard(
+            "first_payroll_months",
+            self._pool.fetchrow(
+                "SELECT (SELECT min(payroll_from) FROM pensions) AS pension,"
+                " (SELECT (min(first_school_year) + interval '1 year')::date FROM scholarships)"
+                " AS school_year"
+            ),
         )
-        return first
+        return row["pension"], row["school_year"]
 
     async def pension_instructions_pending(self) -> int:
-        """Monthly pension instructions not yet PAID or FAILED."""
+        """Payroll instructions (pension months, school years) not yet PAID or FAILED."""
         n: int = await self._guard(
             "pension_instructions_pending",
             self._pool.fetchval(
-                "SELECT count(*) FROM payment_outbox WHERE purpose = 'pension'"
+                "SELECT count(*) FROM payment_outbox WHERE purpose IN ('pension', 'scholarship')"
                 " AND status = 'PENDING'"
             ),
         )
         return n
 
     async def payroll_month(self, month: date) -> list[dict[str, Any]]:
-        """A month's pension instructions per pension kind: how many, Rupiah, and how many are
-        PAID, FAILED or PENDING (read only)."""
+        """A month's payroll instructions per kind (a pension kind, or SCHOLARSHIP_<program>
+        for the school years that start in it): how many, Rupiah, and how many are PAID,
+        FAILED or PENDING (read only)."""
         rows = await self._guard(
             "payroll_month",
             self._pool.fetch(
-                "SELECT p.kind, count(*) AS instructions, sum(o.amount) AS amount,"
+                "SELECT CASE o.purpose WHEN 'pension' THEN p.kind"
+                " ELSE 'SCHOLARSHIP_' || o.program END AS kind,"
+                " count(*) AS instructions, sum(o.amount) AS amount,"
                 " count(*) FILTER (WHERE o.status = 'PAID') AS paid,"
                 " count(*) FILTER (WHERE o.status = 'FAILED') AS failed,"
                 " count(*) FILTER (WHERE o.status = 'PENDING') AS pending"
-                " FROM payment_outbox o JOIN pensions p"
-                " ON o.idempotency_key"
+                " FROM payment_outbox o LEFT JOIN pensions p ON o.purpose = 'pension'"
+                " AND o.idempotency_key"
                 " = 'pension:' || p.pension_id || ':' || to_char($1::date, 'YYYY-MM')"
-                " WHERE o.purpose = 'pension' AND o.period = $1 GROUP BY p.kind ORDER BY p.kind",
+                " WHERE o.purpose IN ('pension', 'scholarship') AND o.period = $1"
+                " GROUP BY 1 ORDER BY 1",
                 month_start(month),
             ),
         )
         return [dict(r) for r in rows]
 
     async def apply_pension_changes(
-        self, rows: Sequence[PensionChangeRow], rules: RuleSet, checkpoint: Checkpoint | None
+        self,
+        rows: Sequence[PensionChangeRow],
+        rules: RuleSet,
+        checkpoint: Checkpoint | None,
+        stops: Sequence[ScholarshipStopRow] = (),
     ) -> list[PensionChangeOutcome]:
-        """Apply each change once (event_id), to its claim's pension in payment, with the
-        batch's positions, in one transaction."""
-        if not rows and checkpoint is None:
+        """Apply each change once (event_id), to its claim's pension in payment or its child's
+        scholarship, with the batch's positions, in one transaction."""
+        if not rows and not stops and checkpoint is None:
             return []
         return await self._guard(
-            "apply_pension_changes", self._apply_changes(rows, rules, checkpoint)
+            "apply_pension_changes", self._apply_changes(rows, rules, checkpoint, stops)
         )
 
     async def _apply_changes(
-        self, rows: Sequence[PensionChangeRow], rules: RuleSet, checkpoint: Checkpoint | None
+        self,
+        rows: Sequence[PensionChangeRow],
+        rules: RuleSet,
+        checkpoint: Checkpoint | None,
+        stops: Sequence[ScholarshipStopRow],
     ) -> list[PensionChangeOutcome]:
         outcomes = []
         async with self._tx() as conn:
@@ -199,6 +227,12 @@ class Pensions(PoolUser):
                 outcome = await _apply_change(conn, r, rules)
                 if outcome is not None:
                     outcomes.append(outcome)
+            for stop in sorted(stops, key=lambda r: (r.claim_id, r.child)):
+                rejection = await apply_stop(conn, stop)
+                if rejection != "duplicate":
+                    outcomes.append(
+                        PensionChangeOutcome(stop.claim_id, "SCHOLARSHIP_STOPPED", rejection, None)
+                    )
         return outcomes
 
 

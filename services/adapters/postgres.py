@@ -32,6 +32,7 @@ from services.adapters.pg_rows import (
     _write_employer,
 )
 from services.adapters.queries import Queries
+from services.adapters.scholarships import insert_scholarships
 from services.app.ports import EmployerAccountReads, WorkerStore
 from services.app.records import (
     NO_EMPLOYER_EFFECTS,
@@ -156,6 +157,7 @@ class PostgresStore(Queries, DeadLetterStore, PaymentResults, Pensions):
                 " account_corrections, event_outbox, payment_outbox, settlements, claims,"
                 " enrollment_batches, sponsor_fundings, participants, contribution_postings,"
                 " employer_obligations, pension_changes, payroll_runs, pensions,"
+                " scholarship_changes, scholarships,"
                 " schema_migrations, role_grants CASCADE;"
                 " DROP FUNCTION IF EXISTS apply_role_grants()"
             ),
@@ -233,13 +235,18 @@ class PostgresStore(Queries, DeadLetterStore, PaymentResults, Pensions):
                             r.idempotency_key,
                             r.instruction_payload,
                             r.program,
-                            r.amount,
+                            r.first_amount,
                             r.due_date,
                         )
                         for r in paying
                     ],
                 )
             await insert_pensions(conn, [r.pension for r in fresh if r.pension is not None])
+            await insert_scholarships(
+                conn,
+                [g for r in fresh for g in r.scholarships],
+                [y for r in fresh for y in r.scholarship_years],
+            )
             if checkpoint is None:
                 await _record_positions(conn, consumer, positions)
             return [r.claim_id for r in fresh]

@@ -243,6 +243,13 @@ def _pension_changed(r: Mapping[str, Any]) -> Iterator[Problem]:
         yield from _payee(r["payee"])
 
 
+def _scholarship_stopped(r: Mapping[str, Any]) -> Iterator[Problem]:
+    if not str(r["claim_id"]).strip():
+        yield "claim_id", repr(r["claim_id"]), "must not be empty"
+    if r["child"] < 1:
+        yield "child", str(r["child"]), "children are numbered from 1, as in the decision"
+
+
 _BY_KIND = {
     "ParticipantEnrolled": _enrolled,
     "ContributionPosted": _contribution,
@@ -251,4 +258,5 @@ _BY_KIND = {
     "PaymentResult": _payment_result,
     "PaymentAccountCorrected": _account_corrected,
     "PensionChanged": _pension_changed,
+    "ScholarshipStopped": _scholarship_stopped,
 }

@@ -287,3 +287,7 @@ class PayrollRun:
     amount: int
     ended: int
     written_amount: int = 0
+    # The school years of JKK/JKm scholarships that start this month (services/app/scholarships).
+    scholarship_years: int = 0
+    scholarships_written: int = 0
+    scholarship_amount: int = 0

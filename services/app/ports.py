@@ -34,6 +34,7 @@ from services.app.records import (
     SettlementRow,
     SponsorFundingRow,
 )
+from services.app.scholarships import ScholarshipStopRow
 from services.rules import RuleSet
 from services.sealing import Sealed
 
@@ -112,10 +113,15 @@ class CorrectionStore(PositionStore, Protocol):
 
 
 class PensionStore(PositionStore, Protocol):
-    """JP pensions over time: a branch's changes applied once each, and the monthly payroll."""
+    """Benefits over time: a branch's pension changes and scholarship stops applied once each,
+    and the monthly payroll (pension months, school years)."""
 
     async def apply_pension_changes(
-        self, rows: Sequence[PensionChangeRow], rules: RuleSet, checkpoint: Checkpoint | None
+        self,
+        rows: Sequence[PensionChangeRow],
+        rules: RuleSet,
+        checkpoint: Checkpoint | None,
+        stops: Sequence[ScholarshipStopRow] = ...,
     ) -> list[PensionChangeOutcome]: ...
     async def run_payroll(
         self, month: date, rules: RuleSet, encode: Callable[[str, Any], bytes], run_by: str

@@ -10,6 +10,7 @@ from services.rules.contribution_check import ProgramCheck
 
 if TYPE_CHECKING:
     from services.app.payroll import PensionRow
+    from services.app.scholarships import ScholarshipRow, YearInstruction
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,16 @@ class SettlementRow:
     instruction_payload: bytes | None  # None: employer-first, the employer pays (no instruction)
     position: Position
     pension: PensionRow | None = None  # an approved JP pension: the payroll pays its months
+    # Scholarships paid by school year: the claim's own instruction pays `instruction_amount`
+    # (the total less them), the school years already begun go as their own instructions.
+    instruction_amount: int | None = None
+    scholarships: tuple[ScholarshipRow, ...] = ()
+    scholarship_years: tuple[YearInstruction, ...] = ()
+
+    @property
+    def first_amount(self) -> int:
+        """What the claim's own instruction pays."""
+        return self.amount if self.instruction_amount is None else self.instruction_amount
 
 
 @dataclass(frozen=True)

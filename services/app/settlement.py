@@ -88,7 +88,12 @@ def payment_instruction(
 
 
 def settlement_row(
-    decision: Mapping[str, Any], position: Position, encode: Encode, rules: RuleSet, now: datetime
+    decision: Mapping[str, Any],
+    position: Position,
+    encode: Encode,
+    rules: RuleSet,
+    now: datetime,
+    instruction_amount: int | None = None,
 ) -> SettlementRow:
     """An approved decision as a settlement plus its payment instruction (one per claim). An
     employer-first approval gets none: the employer pays the worker, and BPJS reimburses the
@@ -99,8 +104,9 @@ def settlement_row(
     due = due_date(program, started, rules=rules)
     # Deterministic ids: a redelivered decision yields the same instruction, which the unique
     # claim_id in settlements then drops.
+    pays = decision["total"] if instruction_amount is None else instruction_amount
     instruction = payment_instruction(
-        f"claim:{claim_id}", claim_id, program.value, decision["payee"], decision["total"], due, now
+        f"claim:{claim_id}", claim_id, program.value, decision["payee"], pays, due, now
     )
     instruction_id = instruction["instruction_id"]
     return SettlementRow(
@@ -118,6 +124,7 @@ def settlement_row(
         if decision["payable_by"] == "EMPLOYER_FIRST"
         else encode("bpjs.payment.PaymentInstruction", instruction),
         position=position,
+        instruction_amount=instruction_amount,
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from services.rules.claims import Child, SchoolLevel
-from services.rules.dates import age_on
+from services.rules.dates import add_years, age_on
 from services.rules.decision import Component, inputs
 from services.rules.tables import RuleSet
 
@@ -66,7 +67,59 @@ def scholarships(
             inputs(
                 level=child.school_level.value,
                 levels="/".join(remaining_levels(child.school_level)),
+                birth_date=child.birth_date.isoformat(),
+                first_school_year=first_school_year(child, day, rules).isoformat(),
             ),
         )
         for n, child in enumerate(eligible, start=1)
     )
+
+
+def school_year_of(day: date, rules: RuleSet) -> date:
+    """The first day of the school year that contains `day` (it starts in
+    `scholarship.school_year_month`, July: unconfirmed)."""
+    month = rules.amount("scholarship.school_year_month", day)
+    start = date(day.year, month, 1)
+    return start if start <= day else date(day.year - 1, month, 1)
+
+
+def first_school_year(child: Child, day: date, rules: RuleSet) -> date:
+    """The school year a child's scholarship starts: the current one for a child in school; for
+    a child not yet in school, the first that starts after its `scholarship.school_start_age`
+    birthday (payment starts on enrolment, PP 82/2019; the age is unconfirmed)."""
+    current = school_year_of(day, rules)
+    if child.school_level is not SchoolLevel.NONE:
+        return current
+    ready = add_years(child.birth_date, rules.amount("scholarship.school_start_age", day))
+    return max(current, school_year_of(ready, rules) if ready <= current else _next(ready, rules))
+
+
+def _next(day: date, rules: RuleSet) -> date:
+    start = school_year_of(day, rules)
+    return start if start == day else add_years(start, 1)
+
+
+@dataclass(frozen=True)
+class SchoolYear:
+    """One school year of a child's scholarship: when it starts, the level, the amount."""
+
+    start: date
+    level: SchoolLevel
+    amount: int
+
+
+def schedule(
+    level: SchoolLevel, first: date, birth_date: date, day: date, rules: RuleSet
+) -> tuple[SchoolYear, ...]:
+    """A child's scholarship year by year from `first`: each remaining level for its years, at
+    the amounts in force on the decision day `day` (their sum is the decided entitlement). A
+    school year that starts once the child is `scholarship.max_child_age` is not paid."""
+    years: list[SchoolYear] = []
+    start = first
+    max_age = rules.amount("scholarship.max_child_age", day)
+    for lv in remaining_levels(level):
+        for _ in range(rules.amount(f"scholarship.{lv}.years", day)):
+            if age_on(birth_date, start) < max_age:
+                years.append(SchoolYear(start, lv, rules.amount(f"scholarship.{lv}.per_year", day)))
+            start = add_years(start, 1)
+    return tuple(years)

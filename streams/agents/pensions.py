@@ -1,5 +1,6 @@
-"""pension-events: a branch's PensionChanged ends a JP pension after the change's month and
-starts the survivor pension that follows (services/rules/pension.py), once per event, with the
+"""benefit-changes: a branch's PensionChanged ends a JP pension after the change's month and
+starts the survivor pension that follows (services/rules/pension.py); a ScholarshipStopped stops
+a child's school years after it (services/app/scholarships.py); once per event, with the
 batch's positions. The payroll timer (leader only) pays the current month of every pension in
 payment; `claims payroll --month YYYY-MM` runs or re-runs any month the same way."""
 
@@ -8,12 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import faust
 
 from services.app import payroll
 from services.app.ports import PensionStore
 from services.app.records import Checkpoint
+from services.app.scholarships import REJECTIONS as STOP_REJECTIONS
+from services.app.scholarships import ScholarshipStopRow, scholarship_stop_row
 from services.errors import TransientError
 from services.rules.dates import JAKARTA, month_start
 from services.rules.pension import REJECTIONS
@@ -24,20 +28,19 @@ log = logging.getLogger(__name__)
 
 
 class PensionEvents:
-    consumer = "pension-events"
+    consumer = "benefit-changes"
 
     def __init__(self, pipe: Pipeline) -> None:
         self.pipe = pipe
 
     async def prepare(self, store: PensionStore, events: Sequence[Ev]) -> Plan:
-        decoded, dead = self.pipe.decode_rows(
-            events, lambda r, _: payroll.pension_change_row(r), validate=True
-        )
-        rows = [row for _, row in decoded]
+        decoded, dead = self.pipe.decode_rows(events, _change_row, validate=True)
+        rows = [row for _, row in decoded if isinstance(row, payroll.PensionChangeRow)]
+        stops = [row for _, row in decoded if isinstance(row, ScholarshipStopRow)]
         rules = self.pipe.rules
 
         async def commit(store: PensionStore, cp: Checkpoint) -> list[payroll.PensionChangeOutcome]:
-            return await store.apply_pension_changes(rows, rules, cp)
+            return await store.apply_pension_changes(rows, rules, cp, stops)
 
         async def committed(outcomes: list[payroll.PensionChangeOutcome]) -> None:
             m = self.pipe.metrics
@@ -46,12 +49,19 @@ class PensionEvents:
                     m.pension_changes.labels(o.change, "applied", "").inc()
                     continue
                 m.pension_changes.labels(o.change, "rejected", o.rejection).inc()
+                why = {**REJECTIONS, **STOP_REJECTIONS}[o.rejection]
                 log.warning(
-                    "pension change %s for claim %s rejected: %s: %s",
-                    o.change, o.claim_id, o.rejection, REJECTIONS[o.rejection],
+                    "benefit change %s for claim %s rejected: %s: %s",
+                    o.change, o.claim_id, o.rejection, why,
                 )  # fmt: skip
 
         return Plan(commit, dead, committed)
+
+
+def _change_row(r: dict[str, Any], _: Ev) -> payroll.PensionChangeRow | ScholarshipStopRow:
+    """The topic carries two schemas: a PensionChanged has a `change`, a ScholarshipStopped a
+    `reason` (intake.check_schema let only those two through)."""
+    return payroll.pension_change_row(r) if "change" in r else scholarship_stop_row(r)
 
 
 def this_month(now: datetime | None = None) -> date:

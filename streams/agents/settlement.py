@@ -1,6 +1,7 @@
 """settlement-<program>: one agent per program settles its approved claims once each, and
 writes the payment instruction to the payment outbox, in one transaction with its positions.
-An approved JP pension also starts its pension there, for the monthly payroll."""
+An approved JP pension also starts its pension there, and a JKK or JKm scholarship its
+school years (those already begun paid with the claim), for the monthly payroll."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from services.app import payroll, settlement
+from services.app import payroll, scholarships, settlement
 from services.app.ports import SettlementStore
 from services.app.records import Checkpoint, SettlementRow
+from services.rules.dates import month_start
 from streams.delivery.batches import Ev, Plan, position
 from streams.pipeline import Pipeline
 
@@ -23,12 +25,26 @@ class Settlement:
         self.consumer = f"settlement-{program.lower()}"
 
     def to_row(self, record: dict[str, Any], event: Ev) -> SettlementRow:
-        pipe = self.pipe
+        pipe, now = self.pipe, datetime.now(UTC)
+        if self.program == "JP":
+            row = settlement.settlement_row(
+                record, position(event), pipe.codec.encode, pipe.rules, now
+            )
+            pension = payroll.pension_from_decision(record)
+            return row if pension is None else replace(row, pension=pension)
+        grants = scholarships.scholarships_from_decision(record)
+        if not grants:
+            return settlement.settlement_row(
+                record, position(event), pipe.codec.encode, pipe.rules, now
+            )
         row = settlement.settlement_row(
-            record, position(event), pipe.codec.encode, pipe.rules, datetime.now(UTC)
+            record, position(event), pipe.codec.encode, pipe.rules, now,
+            instruction_amount=record["total"] - scholarships.deferred(grants),
+        )  # fmt: skip
+        begun = scholarships.year_instructions(
+            grants, month_start(row.complete_on), pipe.rules, pipe.codec.encode, now, row.due_date
         )
-        pension = payroll.pension_from_decision(record) if self.program == "JP" else None
-        return row if pension is None else replace(row, pension=pension)
+        return replace(row, scholarships=grants, scholarship_years=tuple(begun))
 
     async def prepare(self, store: SettlementStore, events: Sequence[Ev]) -> Plan:
         decoded, dead = self.pipe.decode_rows(events, self.to_row)

@@ -6,7 +6,7 @@ start (`python -m streams.kafka.acls apply`, as the admin user); the tests apply
 their own for their own prefix. Every name is LITERAL except the payment services' groups.
 
   upstream       write the participant and sponsor topics and the branches' account
-                 corrections and pension changes; nothing else (no read, no group).
+                 corrections and benefit changes; nothing else (no read, no group).
   claims-worker  read what it consumes, write what it produces (streams/kafka/topics.py), its
                  consumer group, create the declared topics and Faust's leader topic; never
                  delete a topic, never write the participant or sponsor topics.
@@ -49,10 +49,12 @@ PAYMENTS = "payments"
 # (`claims run`'s simulator, the tests): "<app id>-payment...".
 PAYMENT_GROUP = "payment-gateway"
 
-# The branch systems publish under the upstream principal, account corrections and pension
-# changes included; the payment principal may not (a correction re-issues a payment, a pension
+# The branch systems publish under the upstream principal, account corrections and benefit
+# changes included; the payment principal may not (a correction re-issues a payment, a benefit
 # change starts one: neither is the payment service's call).
-UPSTREAM_TOPICS = (T.PARTICIPANT_EVENTS, T.SPONSOR_EVENTS, T.ACCOUNT_CORRECTIONS, T.PENSION_EVENTS)
+UPSTREAM_TOPICS = (
+    T.PARTICIPANT_EVENTS, T.SPONSOR_EVENTS, T.ACCOUNT_CORRECTIONS, T.BENEFIT_CHANGES,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ PAYMENT_INSTRUCTION = "bpjs.payment.PaymentInstruction"
 PAYMENT_RESULT = "bpjs.payment.PaymentResult"
 ACCOUNT_CORRECTED = "bpjs.payment.PaymentAccountCorrected"
 PENSION_CHANGED = "bpjs.pension.PensionChanged"
+SCHOLARSHIP_STOPPED = "bpjs.scholarship.ScholarshipStopped"
 DEAD_LETTER = "bpjs.ops.DeadLetter"
 EMPLOYER_OBLIGATION = "bpjs.employer.EmployerObligationRecorded"
 
@@ -175,22 +176,25 @@ ACCOUNT_CORRECTIONS = TopicSpec(
     retention_ms=30 * DAY_MS,
 )
 
-PENSION_EVENTS = TopicSpec(
-    name="bpjs.pension-events.v1",
+BENEFIT_CHANGES = TopicSpec(
+    name="bpjs.benefit-changes.v1",
     key_description=(
-        "Claim id (UTF-8) of the JP claim whose pension changes, the record's own claim_id; a "
+        "Claim id (UTF-8) of the claim whose benefit changes, the record's own claim_id; a "
         "null key or another key is dead-lettered as KeyMismatch."
     ),
-    value_schemas=(PENSION_CHANGED,),
+    value_schemas=(PENSION_CHANGED, SCHOLARSHIP_STOPPED),
     producers=("branch-service",),
     consumers=(CLAIMS_SERVICE,),
     doc=(
-        "A branch's report of a change to a JP pension in payment: the pensioner died, a "
-        "widow(er) remarried or died, a child left the child pension. The claims service ends "
-        "the pension after the change's month and starts the survivor pension that follows "
-        "(pension_changes); the monthly payroll pays each pension in payment once per month "
-        "(idempotency_key 'pension:<pension_id>:<YYYY-MM>'). A change that does not apply is "
-        "rejected and recorded, never paid. Redelivery is harmless (deduplicated on event_id)."
+        "A branch's report of a change to a benefit paid over time. PensionChanged: the JP "
+        "pensioner died, a widow(er) remarried or died, a child left the child pension; the "
+        "pension ends after the change's month and the survivor pension that follows starts. "
+        "ScholarshipStopped: a child's scholarship stops (the yearly check found the child not "
+        "in school, or the child married, started work or died). The monthly payroll pays each "
+        "pension month and each school year once (idempotency_key "
+        "'pension:<pension_id>:<YYYY-MM>', 'scholarship:<claim_id>:<child>:<YYYY>'). A change "
+        "that does not apply is rejected and recorded, never paid. Redelivery is harmless "
+        "(deduplicated on event_id)."
     ),
     retention_ms=30 * DAY_MS,
 )
@@ -235,7 +239,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     PAYMENT_INSTRUCTIONS,
     PAYMENT_RESULTS,
     ACCOUNT_CORRECTIONS,
-    PENSION_EVENTS,
+    BENEFIT_CHANGES,
     EMPLOYER_OBLIGATIONS,
     DEAD_LETTERS,
 )

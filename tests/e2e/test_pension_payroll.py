@@ -22,7 +22,7 @@ from tests.e2e.conftest import Env
 from tests.e2e.events import PARTICIPANTS, PAYEE, claim, contributions, enrolled, envelope, jp, nik
 from tests.e2e.test_employer_accounts import DUE_5M, PROGRAMS, topic_records
 
-PENSIONS = "bpjs.pension-events.v1"
+PENSIONS = "bpjs.benefit-changes.v1"
 CHANGED = "bpjs.pension.PensionChanged"
 KPJ = "25016000001"
 BIRTH = date(1980, 4, 12)

@@ -32,7 +32,7 @@ SPONSORS = T.SPONSOR_EVENTS.name
 APPROVED = [T.approved_topic(p).name for p in ("JHT", "JKK", "JKM", "JP")]
 RESULTS = T.PAYMENT_RESULTS.name
 CORRECTIONS = T.ACCOUNT_CORRECTIONS.name
-PENSIONS = T.PENSION_EVENTS.name
+PENSIONS = T.BENEFIT_CHANGES.name
 DEAD = T.DEAD_LETTERS.name
 NEAR_LIMIT = 1_000_000  # bytes: just under the broker's default message.max.bytes (1 MiB)
 # What each error class's message must say (the precise error the issue asks for).
@@ -158,6 +158,10 @@ def poison() -> list[Message]:
         Message(PENSIONS, b"POISON-PENSION-1", result_bytes, "another topic's schema",
                 "InvalidEvent"),
     ]  # fmt: skip
+    stopped = latest_fixture(T.SCHOLARSHIP_STOPPED, claim_id="POISON-PENSION-1")
+    out.append(Message(PENSIONS, b"POISON-PENSION-1",
+                       encode(T.SCHOLARSHIP_STOPPED, {**stopped, "child": 0}),
+                       "a scholarship of child 0", "InvalidEvent"))  # fmt: skip
     out += byte_poison(DEAD, PARTICIPANTS.encode(), encode(T.PAYMENT_RESULT, result), rng)[:4]
     out.append(Message(DEAD, PARTICIPANTS.encode(), result_bytes, "another topic's schema",
                        "InvalidEvent"))  # fmt: skip

@@ -233,7 +233,7 @@ async def test_migration_0007_keeps_the_instructions_written_before_it(
         owner = await PostgresStore.connect(with_schema(database_url, schema), size=1)
         try:
             assert await owner.migrate() == [
-                "0007_payment_followups.sql", "0008_pension_payroll.sql",
+                "0007_payment_followups.sql", "0008_benefits_over_time.sql",
             ]  # fmt: skip
         finally:
             await owner.close()

@@ -25,12 +25,12 @@ def test_upstream_may_only_write_the_participant_sponsor_correction_and_pension_
         ("topic", PREFIX + T.PARTICIPANT_EVENTS.name, "WRITE"),
         ("topic", PREFIX + T.SPONSOR_EVENTS.name, "WRITE"),
         ("topic", PREFIX + T.ACCOUNT_CORRECTIONS.name, "WRITE"),
-        ("topic", PREFIX + T.PENSION_EVENTS.name, "WRITE"),
+        ("topic", PREFIX + T.BENEFIT_CHANGES.name, "WRITE"),
     }
 
 
 def test_pension_changes_are_written_by_the_branches_never_by_payments_or_the_worker() -> None:
-    pensions = PREFIX + T.PENSION_EVENTS.name
+    pensions = PREFIX + T.BENEFIT_CHANGES.name
     assert pensions not in allowed(acls.PAYMENTS, "WRITE")
     assert pensions not in allowed(acls.WORKER, "WRITE")
     assert pensions in allowed(acls.WORKER, "READ")

@@ -138,6 +138,10 @@ BENEFIT_TABLES = [
     before_after_pp82("scholarship.flat_amount", 12_000_000, 0, S),
     since_2015("scholarship.max_children", 2, PP82),
     since_2015("scholarship.max_child_age", 23, PP82),
+    # Paid by school year (PP 82/2019: "paid yearly"); the school year's month and the age a
+    # child not yet in school starts TK are not in the regulation: July and 4 (unconfirmed).
+    since_2015("scholarship.school_year_month", 7, f"{PP82} (the month: not stated)", U),
+    since_2015("scholarship.school_start_age", 4, f"{PP82} (TK age: not stated)", U),
     *SCHOOL,
     since_2015("bpu.lapse_after_unpaid_months", 3, "BPJS branch statements (gridstar)", S),
     since_2015("bpu.payment_after_event_counts", False, "no regulation found (unconfirmed)", U),

@@ -47,7 +47,9 @@ def fields_of(name: str) -> list[dict[str, Any]]:
 
 def test_every_event_named_in_the_design_has_a_schema_file() -> None:
     assert value_schemas() <= set(DEFINITIONS)
-    assert len(DEFINITIONS) == 46  # with the payee correction and the pension changes (#15)
+    assert (
+        len(DEFINITIONS) == 48
+    )  # with the payee correction, pension and scholarship changes (#15)
 
 
 @pytest.mark.parametrize("name", sorted(DEFINITIONS))

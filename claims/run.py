@@ -307,8 +307,8 @@ async def run_scenario(
         payments.stop()
         lag.close()
         await print_summary(store, scenario, produced.by_schema)
-        print("\n== JP pension payroll: the scenario's first months (claims payroll) ==")
-        print(indent(render_payroll(payroll), "  ") if payroll else "  (no JP pension)")
+        print("\n== Payroll: the first months of JP pensions and school years (claims payroll) ==")
+        print(indent(render_payroll(payroll), "  ") if payroll else "  (no pension, no scholarship)")
         return 0
     finally:
         stop_workers(procs)

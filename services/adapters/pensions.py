@@ -133,8 +133,8 @@ class Pensions(PoolUser):
         )
         async with self._tx() as conn:
             amount = await conn.fetchval(
-                "SELECT coalesce(sum(amount), 0) FROM payment_outbox WHERE purpose = 'pension'"
-                " AND period = $1",
+                "SELECT coalesce(sum(amount), 0)::bigint FROM payment_outbox"
+                " WHERE purpose = 'pension' AND period = $1",
                 month,
             )
             run = PayrollRun(
@@ -183,7 +183,7 @@ class Pensions(PoolUser):
             self._pool.fetch(
                 "SELECT CASE o.purpose WHEN 'pension' THEN p.kind"
                 " ELSE 'SCHOLARSHIP_' || o.program END AS kind,"
-                " count(*) AS instructions, sum(o.amount) AS amount,"
+                " count(*) AS instructions, sum(o.amount)::bigint AS amount,"
                 " count(*) FILTER (WHERE o.status = 'PAID') AS paid,"
                 " count(*) FILTER (WHERE o.status = 'FAILED') AS failed,"
                 " count(*) FILTER (WHERE o.status = 'PENDING') AS pending"

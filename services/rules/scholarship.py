@@ -75,28 +75,25 @@ def scholarships(
     )
 
 
-def school_year_of(day: date, rules: RuleSet) -> date:
+def school_year_of(day: date, rules: RuleSet, on: date | None = None) -> date:
     """The first day of the school year that contains `day` (it starts in
-    `scholarship.school_year_month`, July: unconfirmed)."""
-    month = rules.amount("scholarship.school_year_month", day)
+    `scholarship.school_year_month` in force on `on`, default `day`: July, unconfirmed)."""
+    month = rules.amount("scholarship.school_year_month", on or day)
     start = date(day.year, month, 1)
     return start if start <= day else date(day.year - 1, month, 1)
 
 
 def first_school_year(child: Child, day: date, rules: RuleSet) -> date:
     """The school year a child's scholarship starts: the current one for a child in school; for
-    a child not yet in school, the first that starts after its `scholarship.school_start_age`
-    birthday (payment starts on enrolment, PP 82/2019; the age is unconfirmed)."""
+    a child not yet in school, the first that starts on or after its `scholarship.school_start_age`
+    birthday (payment starts on enrolment, PP 82/2019; the age is unconfirmed). The rules are
+    those in force on the decision day `day`."""
     current = school_year_of(day, rules)
     if child.school_level is not SchoolLevel.NONE:
         return current
     ready = add_years(child.birth_date, rules.amount("scholarship.school_start_age", day))
-    return max(current, school_year_of(ready, rules) if ready <= current else _next(ready, rules))
-
-
-def _next(day: date, rules: RuleSet) -> date:
-    start = school_year_of(day, rules)
-    return start if start == day else add_years(start, 1)
+    start = school_year_of(ready, rules, on=day)
+    return max(current, start if start == ready else add_years(start, 1))
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,13 @@ def test_no_school_year_is_paid_once_the_child_is_23() -> None:
         (2023, 3_000_000), (2024, 3_000_000), (2025, 3_000_000), (2026, 12_000_000),
     ]  # fmt: skip
     assert child_entitlement(child, DAY, RULES) == 69_000_000  # the decision's "up to"
+
+
+def test_a_child_born_before_the_rules_start_is_scheduled_by_the_decision_day_s_rules() -> None:
+    # Not yet in school, 4 before July 2015 (the rule tables' first day): the replay once
+    # dead-lettered such a claim as MissingRule.
+    child = Child(date(2009, 1, 5), SchoolLevel.NONE)
+    assert first_school_year(child, DAY, RULES) == date(2023, 7, 1)
+    assert first_school_year(Child(date(2020, 7, 1), SchoolLevel.NONE), DAY, RULES) == date(
+        2024, 7, 1
+    )

@@ -308,7 +308,7 @@ async def run_scenario(
         lag.close()
         await print_summary(store, scenario, produced.by_schema)
         print("\n== Payroll: the first months of JP pensions and school years (claims payroll) ==")
-        print(indent(render_payroll(payroll), "  ") if payroll else "  (no pension, no scholarship)")
+        print(indent(render_payroll(payroll), "  ") if payroll else "  (nothing paid over time)")
         return 0
     finally:
         stop_workers(procs)

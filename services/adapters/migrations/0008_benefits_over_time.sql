@@ -101,7 +101,7 @@ CREATE TABLE payroll_runs (
     pensions_paid    integer NOT NULL,             -- pensions the month pays
     written          integer NOT NULL,             -- instructions this run wrote
     already          integer NOT NULL,             -- instructions an earlier run had written
-    amount           bigint NOT NULL,              -- the month's total, whichever run wrote it
+    amount           bigint NOT NULL,              -- the month's pension total, whichever run wrote it
     ended            integer NOT NULL,             -- child pensions ended at the age limit
     scholarship_years integer NOT NULL DEFAULT 0,  -- school years the month pays
     scholarships_written integer NOT NULL DEFAULT 0,

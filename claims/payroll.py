@@ -54,7 +54,7 @@ async def first_months(
             return None
         done = await run_months(settings, sorted(wanted), rules, "run")
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and await reader.pension_instructions_pending():
+        while time.monotonic() < deadline and await reader.payroll_instructions_pending():
             await asyncio.sleep(0.5)
         return document([(run, await reader.payroll_month(run.month)) for run, _ in done])
     finally:

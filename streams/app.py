@@ -25,7 +25,7 @@ from streams.agents.corrections import AccountCorrections
 from streams.agents.dead_letters import DeadLetterRecorder
 from streams.agents.participants import ParticipantEvents
 from streams.agents.payments import PaymentResults
-from streams.agents.pensions import PensionEvents, install_payroll
+from streams.agents.pensions import BenefitChanges, install_payroll
 from streams.agents.relays import install_relays
 from streams.agents.settlement import Settlement
 from streams.agents.sponsors import SponsorEvents
@@ -120,7 +120,7 @@ def _wire(app: faust.App, pipe: Pipeline) -> None:
         *((topic, Settlement(pipe, program)) for program, topic in PROGRAM_TOPICS.items()),
         (T.PAYMENT_RESULTS.name, PaymentResults(pipe, followups)),
         (T.ACCOUNT_CORRECTIONS.name, AccountCorrections(pipe, followups)),
-        (T.BENEFIT_CHANGES.name, PensionEvents(pipe)),
+        (T.BENEFIT_CHANGES.name, BenefitChanges(pipe)),
         (T.DEAD_LETTERS.name, DeadLetterRecorder(pipe)),
     ]
     for topic, handler in handlers:

@@ -237,7 +237,7 @@ class MemoryStore(MemoryPensions):
             days, amount = (
                 (0, 0)
                 if r.status != "PAID" or r.paid_on is None or s.payable_by != "BPJS"
-                else interest(s.program, s.amount, s.due_date, r.paid_on)
+                else interest(s.program, s.first_amount, s.due_date, r.paid_on)
             )
             if r.status == "PAID":
                 self.paid.add(r.claim_id)

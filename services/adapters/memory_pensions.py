@@ -39,7 +39,7 @@ class MemoryPensions:
         for r in rows:
             self.pensions.setdefault(r.pension.pension_id, r)
 
-    async def apply_pension_changes(
+    async def apply_benefit_changes(
         self,
         rows: Sequence[PensionChangeRow],
         rules: RuleSet,

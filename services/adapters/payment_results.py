@@ -107,7 +107,8 @@ class PaymentResults(PoolUser):
         # The instruction it names (an employer's reimbursement is not in payment_outbox: it is
         # published from event_outbox, and its result is the settlement's as before).
         ins = await conn.fetchrow(
-            "SELECT o.purpose, o.status, o.payload, EXISTS (SELECT 1 FROM payment_outbox x"
+            "SELECT o.purpose, o.status, o.payload, o.amount,"
+            " EXISTS (SELECT 1 FROM payment_outbox x"
             " WHERE x.replaces_instruction_id = o.instruction_id) AS replaced"
             " FROM payment_outbox o WHERE o.instruction_id = $1 AND o.claim_id = $2 FOR UPDATE",
             r.instruction_id,
@@ -133,7 +134,10 @@ class PaymentResults(PoolUser):
         # The statutory late interest is owed to the participant; an employer-first
         # claim's one payment is the employer's reimbursement, which carries none.
         if r.status == "PAID" and r.paid_on is not None and s["payable_by"] == "BPJS":
-            days, accrued = interest(s["program"], s["amount"], s["due_date"], r.paid_on)
+            # On what this instruction paid: the claim's own (or its re-issue), which is the
+            # settlement less the scholarships paid by school year.
+            benefit = s["amount"] if ins is None else ins["amount"]
+            days, accrued = interest(s["program"], benefit, s["due_date"], r.paid_on)
         await conn.execute(
             "UPDATE settlements SET status = $2, paid_on = $3, days_late = $4,"
             " late_interest = $5, failure_reason = $6, updated_at = now()"

@@ -15,7 +15,6 @@ from services.adapters.pg_base import PoolUser
 from services.adapters.pg_rows import _advance
 from services.adapters.scholarships import apply_stop, pay_school_years
 from services.app.payroll import (
-    REJECTIONS,
     PayrollRun,
     PensionChangeOutcome,
     PensionChangeRow,
@@ -163,10 +162,10 @@ class Pensions(PoolUser):
         )
         return row["pension"], row["school_year"]
 
-    async def pension_instructions_pending(self) -> int:
+    async def payroll_instructions_pending(self) -> int:
         """Payroll instructions (pension months, school years) not yet PAID or FAILED."""
         n: int = await self._guard(
-            "pension_instructions_pending",
+            "payroll_instructions_pending",
             self._pool.fetchval(
                 "SELECT count(*) FROM payment_outbox WHERE purpose IN ('pension', 'scholarship')"
                 " AND status = 'PENDING'"
@@ -197,7 +196,7 @@ class Pensions(PoolUser):
         )
         return [dict(r) for r in rows]
 
-    async def apply_pension_changes(
+    async def apply_benefit_changes(
         self,
         rows: Sequence[PensionChangeRow],
         rules: RuleSet,
@@ -209,7 +208,7 @@ class Pensions(PoolUser):
         if not rows and not stops and checkpoint is None:
             return []
         return await self._guard(
-            "apply_pension_changes", self._apply_changes(rows, rules, checkpoint, stops)
+            "apply_benefit_changes", self._apply_changes(rows, rules, checkpoint, stops)
         )
 
     async def _apply_changes(
@@ -296,6 +295,3 @@ async def _apply_change(
         "APPLIED" if d.rejection is None else "REJECTED", d.rejection, d.detail, started,
     )  # fmt: skip
     return PensionChangeOutcome(r.claim_id, r.change, d.rejection, started)
-
-
-__all__ = ["REJECTIONS", "PayrollRun", "Pensions", "insert_pensions"]

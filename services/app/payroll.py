@@ -35,7 +35,6 @@ from services.rules.pension import (
 )
 
 Encode = Callable[[str, Mapping[str, Any]], bytes]
-__all__ = ["REJECTIONS"]
 
 
 def pension_key(pension_id: str, month: date) -> str:

@@ -116,7 +116,7 @@ class PensionStore(PositionStore, Protocol):
     """Benefits over time: a branch's pension changes and scholarship stops applied once each,
     and the monthly payroll (pension months, school years)."""
 
-    async def apply_pension_changes(
+    async def apply_benefit_changes(
         self,
         rows: Sequence[PensionChangeRow],
         rules: RuleSet,

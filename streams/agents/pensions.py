@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from streams.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 
-class PensionEvents:
+class BenefitChanges:
     consumer = "benefit-changes"
 
     def __init__(self, pipe: Pipeline) -> None:
@@ -40,7 +41,7 @@ class PensionEvents:
         rules = self.pipe.rules
 
         async def commit(store: PensionStore, cp: Checkpoint) -> list[payroll.PensionChangeOutcome]:
-            return await store.apply_pension_changes(rows, rules, cp, stops)
+            return await store.apply_benefit_changes(rows, rules, cp, stops)
 
         async def committed(outcomes: list[payroll.PensionChangeOutcome]) -> None:
             m = self.pipe.metrics
@@ -72,22 +73,28 @@ def this_month(now: datetime | None = None) -> date:
 PAYROLL_TICK_S = 15.0
 
 
+@dataclass
+class _LastRun:
+    """The month this worker last paid, and when (it runs again at a new month or after
+    PAYROLL_INTERVAL_SECONDS)."""
+
+    month: date | None = None
+    at: datetime | None = None
+
+
 def install_payroll(app: faust.App, pipe: Pipeline) -> None:
     """The leader pays the current month soon after it starts, again at each new month and every
     PAYROLL_INTERVAL_SECONDS (a month already paid writes nothing: a re-run only reads)."""
     if not pipe.settings.payroll_timer:
         return
-    last: dict[str, object] = {}
+    last = _LastRun()
 
     @app.timer(interval=PAYROLL_TICK_S, on_leader=True)  # type: ignore[untyped-decorator]  # faust's decorator is untyped
     async def payroll_timer() -> None:
         now = datetime.now(UTC)
         month = this_month(now)
-        ran = last.get("at")
-        recent = isinstance(ran, datetime) and (
-            (now - ran).total_seconds() < pipe.settings.payroll_interval_s
-        )
-        if last.get("month") == month and recent:
+        since = None if last.at is None else (now - last.at).total_seconds()
+        if last.month == month and since is not None and since < pipe.settings.payroll_interval_s:
             return
         try:
             store = await pipe.resources.store()
@@ -97,7 +104,7 @@ def install_payroll(app: faust.App, pipe: Pipeline) -> None:
         except Exception:  # a timer that raises crashes the worker: log, next tick again
             log.exception("payroll %s failed; the next tick runs it again", f"{month:%Y-%m}")
         else:
-            last.update(month=month, at=now)
+            last.month, last.at = month, now
             pipe.outages.recovered("payroll")
             pipe.metrics.payroll_instructions.inc(run.written)
             pipe.metrics.payroll_rupiah.inc(run.written_amount)

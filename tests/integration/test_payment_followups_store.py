@@ -208,6 +208,25 @@ async def test_a_late_payment_issues_its_interest_once_in_the_same_transaction(
     assert s == [{"paid_on": date(2025, 7, 21), "late_interest": paid.late_interest}]
 
 
+async def test_late_interest_is_on_what_the_late_instruction_paid(store: PostgresStore) -> None:
+    # A settlement whose scholarships go by school year: its own instruction pays less than the
+    # settlement's amount, and the interest of its late payment is 1% a day of that instruction.
+    full = settled("C-5")
+    decision = fixture(
+        DECIDED, claim_id="C-5", program="JKK", submitted_at=instant("2025-07-07T02:00")
+    )
+    pays = full.amount - 1_000_000
+    row = settlement_row(
+        decision, Position(TOPIC, 0, 9), CODEC.encode, default_rules(), NOW, instruction_amount=pays
+    )
+    await store.settle("settlement-jkk", [row])
+    late = result("C-5", row.instruction_id, "PAID", date(2025, 7, 21))
+    (paid,) = await store.apply_payment_results([late], INTEREST, None, FOLLOWUPS)
+    assert paid.days_late == 5 and paid.late_interest == pays * 5 // 100
+    (s,) = await store.read_only("SELECT amount FROM settlements WHERE claim_id = 'C-5'")
+    assert s["amount"] == full.amount  # the settlement keeps the decided total
+
+
 async def test_migration_0007_keeps_the_instructions_written_before_it(
     database_url: str, stack: Stack
 ) -> None:

@@ -21,7 +21,7 @@ from services.config import Settings, require_dead_letter_public_key
 from services.errors import ServiceError
 from services.rules import RuleSet
 from services.sealing import Sealer
-from streams.delivery.positions import Positions
+from streams.delivery.positions import BrokerOffsets, Positions
 from streams.kafka import topics as T
 from streams.kafka.codec import AvroCodec
 from streams.ops.logs import event_fields
@@ -104,6 +104,7 @@ class Pipeline:
         self.resources = Resources(settings, self.reseal_legacy_dead_letters, store=store)
         self.outages = OutageLog(log)  # outage warnings: one line per writer per interval
         self.trackers: list[Positions] = []
+        self.offsets = BrokerOffsets(app)  # the trackers' and the lag gauge's broker lookups
         # Prefixed topic name -> its declaration (what its values may be).
         self.specs = {settings.topic_prefix + spec.name: spec for spec in T.TOPICS}
         self.topics: dict[str, Any] = {
@@ -282,7 +283,12 @@ class Pipeline:
         """The position tracker of one agent (its processed offsets live in PostgreSQL)."""
         counter = self.metrics.events_consumed
         tracked = Positions(
-            consumer, store, self.app, lambda t, n: counter.labels(t).inc(n), topic=topic
+            consumer,
+            store,
+            self.app,
+            lambda t, n: counter.labels(t).inc(n),
+            topic=topic,
+            offsets=self.offsets,
         )
         self.trackers.append(tracked)
         return tracked

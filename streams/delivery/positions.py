@@ -17,6 +17,13 @@ the offset we expect next on its partition:
 Before anything is recorded for a partition, the expected offset is the start of its log, so a
 new consumer begins with the first message. Redelivery is harmless: every consumer here is
 idempotent.
+
+Where a log starts is asked of the broker as rarely as possible, and never on the usual path.
+Faust runs every consumer call (its fetches too) on a thread with two workers, so a slow
+ListOffsets there stalls the whole worker until `broker_request_timeout` (90 s) ends it. So: an
+event at offset 0 needs no lookup (no log starts below 0); the other partitions of a topic are
+looked up together, one lookup of this worker in flight at a time (`BrokerOffsets`), bounded
+by `LOOKUP_TIMEOUT_S`; `watch` asks only about a partition that holds messages and stays silent.
 """
 
 from __future__ import annotations
@@ -34,7 +41,47 @@ from services.errors import TransientError
 log = logging.getLogger(__name__)
 
 STALL_SECONDS = 10.0
+LOOKUP_TIMEOUT_S = 10.0
 R = TypeVar("R")
+
+
+class OffsetLookupTimeout(TransientError):
+    """The broker did not say where logs start within `LOOKUP_TIMEOUT_S`: ask again later."""
+
+
+class BrokerOffsets:
+    """The worker's lookups of log starts and ends: one at a time, each bounded in time.
+
+    Every Faust consumer call runs on its consumer thread's two method-queue workers, the
+    fetches included; one lookup at a time leaves a worker free to fetch. A lookup that times
+    out is cancelled here; a lookup still queued behind it is dropped by the thread unrun."""
+
+    def __init__(self, app: Any, timeout_s: float | None = None) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+        self._one_at_a_time: asyncio.Lock | None = None  # made on first use, in the worker's loop
+
+    async def earliest(self, tps: list[Any]) -> dict[Any, int]:
+        return await self._ask("log starts", tps, lambda: self.app.consumer.earliest_offsets(*tps))
+
+    async def latest(self, tps: list[Any]) -> dict[Any, int]:
+        return await self._ask("high-water marks", tps, lambda: self.app.consumer.highwaters(*tps))
+
+    async def _ask(
+        self, what: str, tps: list[Any], call: Callable[[], Awaitable[Any]]
+    ) -> dict[Any, int]:
+        if not tps:
+            return {}
+        if self._one_at_a_time is None:
+            self._one_at_a_time = asyncio.Lock()
+        timeout = LOOKUP_TIMEOUT_S if self.timeout_s is None else self.timeout_s
+        async with self._one_at_a_time:
+            try:
+                return dict(await asyncio.wait_for(call(), timeout))
+            except TimeoutError:
+                raise OffsetLookupTimeout(
+                    f"the broker gave no {what} of {len(tps)} partition(s) in {timeout:.0f}s"
+                ) from None
 
 
 async def retrying(what: str, call: Callable[[], Awaitable[R]]) -> R:
@@ -66,8 +113,10 @@ class Positions:
         app: Any,
         consumed: Callable[[str, int], None] = lambda topic, n: None,
         topic: str | None = None,
+        offsets: BrokerOffsets | None = None,
     ) -> None:
         self.name = consumer_name
+        self.offsets = offsets or BrokerOffsets(app)  # shared by the worker's trackers
         self.topic = topic  # the agent's topic (full name), for `assigned`
         self.store = store
         self.app = app
@@ -78,22 +127,45 @@ class Positions:
         self.sought_at: dict[Any, float] = {}
         self.seeks = 0
 
+    async def recorded(self, topic: str) -> dict[int, int]:
+        """PostgreSQL's positions of `topic`'s partitions, read once per assignment."""
+        if topic not in self._recorded:
+            self._recorded[topic] = await retrying(
+                f"{self.name}: positions", lambda: self.store.processed_offsets(self.name, topic)
+            )
+        return self._recorded[topic]
+
+    async def _has_position(self, tp: Any) -> bool:
+        return tp.partition in await self.recorded(tp.topic)
+
     async def expected(self, tp: Any) -> int:
         if tp not in self.next:
-            if tp.topic not in self._recorded:
-                self._recorded[tp.topic] = await retrying(
-                    f"{self.name}: positions",
-                    lambda: self.store.processed_offsets(self.name, tp.topic),
-                )
-            recorded = self._recorded[tp.topic]
+            recorded = await self.recorded(tp.topic)
             if tp.partition in recorded:
                 self.next.setdefault(tp, recorded[tp.partition] + 1)
             else:
-                earliest = await self.app.consumer.earliest_offsets(tp)
-                # An event may have been admitted while we waited for the broker: keep its
-                # position rather than step back to the start of the log.
-                self.next.setdefault(tp, int(earliest.get(tp, 0) or 0))
+                await self._learn_starts(tp)
         return self.next[tp]
+
+    async def _learn_starts(self, tp: Any) -> None:
+        """The start of `tp`'s log, and of every other partition of its topic we hold that has
+        no position yet (one lookup for all of them)."""
+        recorded = self._recorded.get(tp.topic, {})
+        try:
+            held = self.app.consumer.assignment()
+        except ConsumerNotStarted:  # Faust's test_context
+            held = set()
+        unknown = {tp} | {
+            other
+            for other in held
+            if other.topic == tp.topic and other not in self.next
+            and other.partition not in recorded
+        }  # fmt: skip
+        starts = await self.offsets.earliest(sorted(unknown))
+        for each in unknown:
+            # An event may have been admitted while we waited for the broker: keep its
+            # position rather than step back to the start of the log.
+            self.next.setdefault(each, int(starts.get(each, 0) or 0))
 
     def admit_known(self, event: Any) -> bool | None:
         """`admit` without an await for the usual case (the next offset of a partition already
@@ -125,7 +197,10 @@ class Positions:
             return
         for tp in assigned:
             if tp.topic == topic and tp.partition == partition:
-                await self.seek(tp, await self.expected(tp), "batch fenced")
+                try:
+                    await self.seek(tp, await self.expected(tp), "batch fenced")
+                except OffsetLookupTimeout as e:  # left unknown: its next event asks again
+                    log.warning("%s: %s; not sought after the fenced batch", self.name, e)
 
     async def assigned(self, tps: Any) -> None:
         """On assignment: start each of our partitions at the position PostgreSQL records (Kafka's
@@ -158,7 +233,15 @@ class Positions:
         """Whether to take `event` into the batch (otherwise it is acknowledged and skipped)."""
         tp, offset = event.message.tp, event.message.offset
         self.seen_at[tp] = time.monotonic()
-        expected = await self.expected(tp)
+        if offset == 0 and tp not in self.next and not await self._has_position(tp):
+            self.next[tp] = 1  # the first message of its log: no log starts below offset 0
+            return True
+        while True:
+            try:
+                expected = await self.expected(tp)
+                break
+            except OffsetLookupTimeout as e:  # only this agent waits; the fetches go on
+                log.warning("%s: %s; asking again", self.name, e)
         if offset == expected:
             self.next[tp] = offset + 1
             return True
@@ -190,18 +273,26 @@ class Positions:
         (aiokafka asserts "Partition is not assigned") is skipped until it comes back.
         """
         consumer = self.app.consumer
-        # Partitions of ours with no expected offset yet (no position in PostgreSQL and no event
-        # seen since the assignment): without one, a first message Faust dropped would never be
-        # noticed. Their expected offset is the start of the log.
-        unknown = (tp for tp in consumer.assignment() if tp.topic == self.topic)
-        for tp in sorted(tp for tp in unknown if tp not in self.next):
-            if tp not in consumer.assignment():
-                continue  # revoked while we asked about another one
+        # Partitions of ours with no expected offset yet (no event seen since the assignment):
+        # without one, a first message Faust dropped would never be noticed. Those with a
+        # position in PostgreSQL expect the offset after it; the others expect the start of
+        # their log, asked of the broker only once one holds messages and has stayed silent.
+        now = time.monotonic()
+        for tp in sorted(tp for tp in consumer.assignment() if tp.topic == self.topic):
+            if tp in self.next or tp not in consumer.assignment():
+                continue  # seen, or revoked while we asked about another one
+            since = self.seen_at.setdefault(tp, now)
             try:
+                if not await self._has_position(tp) and (
+                    not consumer.highwater(tp) or now - since <= STALL_SECONDS
+                ):
+                    continue  # empty, not fetched yet, or not silent for long enough
                 await self.expected(tp)
             except AssertionError:  # revoked while we asked about this one
                 continue
-            self.seen_at.setdefault(tp, time.monotonic())
+            except OffsetLookupTimeout as e:  # the next tick asks again
+                log.warning("%s: %s; the watch asks again in its next tick", self.name, e)
+                return
         now = time.monotonic()
         assigned = consumer.assignment()
         for tp, expected in list(self.next.items()):

@@ -70,6 +70,7 @@ class LagSampler:
     def __init__(self, app: faust.App, pipe: Pipeline) -> None:
         self.app = app
         self.gauge = pipe.metrics.consumer_lag
+        self.offsets = pipe.offsets  # one broker lookup of the worker at a time, bounded
         prefix = pipe.settings.topic_prefix
         self.declared = {prefix + spec.name: spec.name for spec in T.TOPICS}
         self.exported: set[Partition] = set()
@@ -98,12 +99,12 @@ class LagSampler:
         highwater = {tp: consumer.highwater(tp) for tp in ours}
         unknown = [tp for tp, end in highwater.items() if end is None]
         if unknown:
-            highwater.update(await consumer.highwaters(*unknown))
+            highwater.update(await self.offsets.latest(unknown))
         # Faust's record of the last commit (updated after each commit and each seek to the
         # committed offsets on assignment); its public API has no committed offsets.
         committed = {tp: consumer._committed_offset.get(tp) for tp in ours}
         fresh = [tp for tp, offset in committed.items() if offset is None]
-        earliest = dict(await consumer.earliest_offsets(*fresh)) if fresh else {}
+        earliest = await self.offsets.earliest(fresh)
         return lag_by_partition(ours, self.declared, highwater, committed, earliest)
 
 

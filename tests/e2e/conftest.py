@@ -100,7 +100,42 @@ class Env:
             if check():
                 return
             time.sleep(0.5)
-        raise AssertionError(f"timed out waiting for {what}\n{self.worker.tail()}")
+        raise AssertionError(
+            f"timed out waiting for {what}\nwhere it stopped: {self.progress()}\n"
+            f"{self.worker.tail()}"
+        )
+
+    def wait_for_funding(self, sponsor_id: str) -> None:
+        """Wait until the worker has applied a sponsor's funding. The sponsor topic and the
+        participant topic are consumed independently: a claim sent right after the funding may
+        otherwise be judged first, with the participant's coverage not yet funded."""
+        self.wait_for(
+            f"the funding of {sponsor_id} applied",
+            lambda: bool(
+                self.query("SELECT 1 FROM sponsor_fundings WHERE sponsor_id = $1", sponsor_id)
+            ),
+        )
+
+    def progress(self) -> str:
+        """What PostgreSQL holds so far: which stage a stalled run stopped at."""
+        try:
+            counts = self.query(
+                "SELECT (SELECT count(*) FROM claims) AS claims,"
+                " (SELECT count(*) FROM dead_letters) AS dead_letters,"
+                " (SELECT count(*) FROM settlements) AS settlements,"
+                " (SELECT count(*) FROM settlements WHERE status = 'PAID') AS paid,"
+                " (SELECT count(*) FROM payment_outbox WHERE published_at IS NULL)"
+                "   AS instructions_unpublished,"
+                " (SELECT count(*) FROM event_outbox) AS events_unpublished"
+            )[0]
+            offsets = self.query(
+                'SELECT consumer, sum("offset" + 1) AS n FROM processed_offsets'
+                " GROUP BY consumer ORDER BY consumer"
+            )
+        except Exception as e:  # the message must still say what timed out
+            return f"(not read: {e!r})"
+        consumed = ", ".join(f"{r['consumer']} {r['n']}" for r in offsets) or "none"
+        return ", ".join(f"{k} {v}" for k, v in counts.items()) + f"; consumed: {consumed}"
 
 
 async def migrate(settings: Settings) -> None:

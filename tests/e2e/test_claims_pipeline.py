@@ -184,6 +184,7 @@ def publish_scenario(env: Env) -> None:
         f"{ev}.SponsoredCohortFunded",
         funded("pemprov-test", date(2024, 1, 1), date(2026, 12, 31), ["JKK", "JKM"]),
     )
+    env.wait_for_funding("pemprov-test")  # funding precedes claims, as it does upstream
     c = enrolled(
         "31000000003",
         date(1990, 8, 17),

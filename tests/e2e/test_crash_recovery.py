@@ -29,6 +29,7 @@ def publish(env: Env) -> None:
         "bpjs.enrollment.SponsoredCohortFunded",
         funded("pemprov-crash", date(2024, 1, 1), date(2026, 12, 31), ["JKK", "JKM"]),
     )
+    env.wait_for_funding("pemprov-crash")  # funding precedes claims, as it does upstream
     people = []
     for i in range(N):
         kpj = f"32{i:09d}"

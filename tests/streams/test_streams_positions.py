@@ -5,6 +5,8 @@ stand-in that records seeks; the real one is exercised by the e2e and fault tier
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -31,6 +33,10 @@ class Consumer:
     in_callback: bool = False
     seeks: list[tuple[TP, int]] = field(default_factory=list)
     revoke_while_asked: set[TP] = field(default_factory=set)
+    asked: list[set[TP]] = field(default_factory=list)  # each lookup of log starts
+    broker_answers: asyncio.Event | None = None  # set: lookups wait for it (a slow broker)
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     def assignment(self) -> set[TP]:
         return set(self.assigned)  # a copy, as aiokafka's: a later rebalance does not change it
@@ -38,7 +44,15 @@ class Consumer:
     async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
         # Inside the rebalance callback this call waits on the consumer thread running it.
         assert not self.in_callback, "earliest_offsets called from the rebalance callback"
-        await asyncio.sleep(0)
+        self.asked.append(set(tps))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            if self.broker_answers is not None:
+                await self.broker_answers.wait()
+        finally:
+            self.in_flight -= 1
         if self.revoke_while_asked:  # a rebalance takes these away while the broker answers
             self.assigned -= self.revoke_while_asked
         return {tp: self.starts[tp] for tp in tps}
@@ -133,7 +147,11 @@ async def test_an_event_admitted_while_watch_waits_keeps_its_position() -> None:
     positions, consumer = setup({}, {0: 3})
     await assign(positions, consumer)
     tp = TP(TOPIC, 0)
+    positions.seen_at[tp] = time.monotonic() - 60  # silent: watch asks where its log starts
     watching = asyncio.ensure_future(positions.watch())
+    while not consumer.asked and not watching.done():
+        await asyncio.sleep(0)
+    assert consumer.asked == [{tp}] and not watching.done()
     assert await positions.admit(Event(Message(tp, 0)))
     await watching
     assert positions.next[tp] == 1
@@ -154,3 +172,63 @@ async def test_a_partition_revoked_while_watch_awaits_the_broker_is_skipped(
     await positions.watch()
     assert consumer.seeks == [(TP(TOPIC, 0), 0)]
     assert TP(TOPIC, 1) not in positions.next
+
+
+async def test_a_first_message_at_offset_0_is_admitted_without_asking_the_broker() -> None:
+    """No log starts below 0: a fresh topic's events never wait on a broker lookup."""
+    positions, consumer = setup({}, {0: 3, 1: 2})
+    await assign(positions, consumer)
+    for p in (0, 1):
+        assert await positions.admit(Event(Message(TP(TOPIC, p), 0)))
+    assert positions.admit_known(Event(Message(TP(TOPIC, 0), 1))) is True
+    assert consumer.asked == []
+
+
+async def test_the_partitions_without_a_position_are_looked_up_together() -> None:
+    """An event past offset 0 on a partition with no position asks where its log starts; the
+    other unknown partitions of the topic are asked in the same lookup, not one call each."""
+    positions, consumer = setup({2: 9}, {0: 8, 1: 8, 2: 12})
+    consumer.starts[TP(TOPIC, 0)] = 4  # retention removed offsets 0-3
+    await assign(positions, consumer)
+    assert await positions.admit(Event(Message(TP(TOPIC, 0), 4)))
+    assert consumer.asked == [{TP(TOPIC, 0), TP(TOPIC, 1)}]  # partition 2 has a position
+    assert not await positions.admit(Event(Message(TP(TOPIC, 1), 3)))  # 0-2 are missing
+    assert consumer.seeks == [(TP(TOPIC, 2), 10), (TP(TOPIC, 1), 0)]
+    assert len(consumer.asked) == 1
+
+
+async def test_watch_asks_the_broker_only_about_silent_partitions_that_hold_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    positions, consumer = setup({}, {0: 0, 1: None, 2: 4})
+    await assign(positions, consumer)
+    await positions.watch()
+    assert consumer.asked == []  # none silent for long enough yet
+    monkeypatch.setattr(P, "STALL_SECONDS", -1.0)
+    await positions.watch()
+    # 0 is empty and 1 not fetched yet; 2 holds messages but none came: its start is asked
+    # (with the other unknown ones), and it is sought there.
+    assert [TP(TOPIC, 2) in asked for asked in consumer.asked] == [True]
+    assert consumer.seeks == [(TP(TOPIC, 2), 0)]
+
+
+async def test_a_broker_that_does_not_answer_holds_up_only_the_agent_that_asked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The lookup is bounded: the agent logs and asks again, the watch gives up until its next
+    tick, and never more than one lookup of the worker is in flight."""
+    positions, consumer = setup({}, {0: 8, 1: 8})
+    positions.offsets = P.BrokerOffsets(positions.app, timeout_s=0.05)
+    await assign(positions, consumer)
+    consumer.broker_answers = asyncio.Event()
+    caplog.set_level(logging.WARNING, logger=P.__name__)
+    admitting = asyncio.ensure_future(positions.admit(Event(Message(TP(TOPIC, 0), 5))))
+    positions.seen_at[TP(TOPIC, 1)] = time.monotonic() - 60
+    await positions.watch()  # its lookup waits behind the agent's, then times out: no raise
+    await asyncio.sleep(0.12)
+    assert not admitting.done()
+    assert "gave no log starts of 2 partition(s)" in caplog.text
+    assert consumer.most_in_flight == 1
+    consumer.broker_answers.set()  # the broker answers again
+    assert not await admitting  # 0-4 are missing: sought back
+    assert consumer.seeks == [(TP(TOPIC, 0), 0)]

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from services.adapters.metrics import Metrics
 from services.app.deadline_watch import count_by_program, deadline_state, due_soon_until
 from services.rules import UnknownHolidayYear
+from streams.delivery.positions import BrokerOffsets
 from streams.ops.observe import LagSampler, lag_by_partition
 
 PARTICIPANTS = "bpjs.participant-events.v1"
@@ -69,10 +70,13 @@ class Consumer:
 
 def sampler(consumer: Consumer) -> tuple[LagSampler, CollectorRegistry]:
     registry = CollectorRegistry()
+    app = SimpleNamespace(consumer=consumer)
     pipe: Any = SimpleNamespace(
-        metrics=Metrics(registry), settings=SimpleNamespace(topic_prefix="")
+        metrics=Metrics(registry),
+        settings=SimpleNamespace(topic_prefix=""),
+        offsets=BrokerOffsets(app),
     )
-    return LagSampler(SimpleNamespace(consumer=consumer), pipe), registry  # type: ignore[arg-type]
+    return LagSampler(app, pipe), registry  # type: ignore[arg-type]
 
 
 def lag_of(registry: CollectorRegistry, topic: str, partition: int) -> float | None:

@@ -92,6 +92,51 @@ def pay_on_due_date(instruction: dict[str, Any]) -> tuple[str, date | None, str 
     return "PAID", instruction["due_date"], None
 
 
+REJOIN_AFTER_S = 15.0  # refused commits for this long: the member is out of the group
+WARN_EVERY_S = 10.0
+
+
+class CommitRefusals:
+    """Offset commits the group refused since the last one it took.
+
+    A refusal while the group rebalances is normal and brief: the next poll rejoins. Refusals
+    that go on for `REJOIN_AFTER_S` mean the member was dropped and is not rejoining by itself.
+    kafka-python can stop heartbeating after a rebalance while the consumer still fetches
+    (dpkp/kafka-python#2610, fixed upstream by #2617 for 2.x): every commit is then refused
+    with RebalanceInProgress until the consumer is replaced. One warning per `WARN_EVERY_S`.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.count = 0
+        self.since: float | None = None
+        self._warned_at = float("-inf")
+
+    def refused(self, error: Exception) -> None:
+        now = self.clock()
+        self.count += 1
+        if self.since is None:
+            self.since = now
+        if now - self._warned_at >= WARN_EVERY_S:
+            log.warning(
+                "offsets not committed (group rebalancing; %d refused in %.0fs); they will be"
+                " redelivered: %s",
+                self.count,
+                now - self.since,
+                error,
+            )
+            self._warned_at = now
+
+    def committed(self) -> None:
+        self.count, self.since = 0, None
+
+    def for_s(self) -> float:
+        return 0.0 if self.since is None else self.clock() - self.since
+
+    def stuck(self) -> bool:
+        return self.since is not None and self.for_s() >= REJOIN_AFTER_S
+
+
 class ReferencePaymentService:
     """Consume instructions, pay each idempotency_key once, publish results."""
 
@@ -104,10 +149,13 @@ class ReferencePaymentService:
         decide: Decide = pay_on_due_date,
         topic_prefix: str = "",
         kafka_options: Mapping[str, Any] | None = None,
+        consumer_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.bootstrap, self.group, self.decide = bootstrap, group, decide
         # Security settings for both clients (`security_options` builds them), e.g. SASL_SSL.
         self.kafka_options = dict(kafka_options or {})
+        self.consumer_options = dict(consumer_options or {})  # e.g. session_timeout_ms
+        self.consumer: KafkaConsumer | None = None  # the group member, once joined
         self.instructions_topic = topic_prefix + INSTRUCTIONS
         self.results_topic = topic_prefix + RESULTS
         self.instruction = load(schemas, "bpjs.payment.PaymentInstruction")
@@ -144,6 +192,61 @@ class ReferencePaymentService:
             raise
 
     def _run(self) -> None:
+        consumer = self._join()
+        if consumer is None:
+            return
+        producer = KafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", linger_ms=10, **self.kafka_options
+        )
+        refusals = CommitRefusals()
+        try:
+            while not self._stop.is_set():
+                try:
+                    batch = consumer.poll(timeout_ms=200)
+                except KafkaError as e:
+                    # The broker is unreachable (restart, network): the client reconnects by
+                    # itself; nothing was consumed, so nothing is lost. Wait and poll again.
+                    self._outage(e)
+                    continue
+                if refusals.stuck():
+                    # No commit taken for REJOIN_AFTER_S since one was refused: this member is
+                    # out of the group and not coming back by itself (the next batch may never
+                    # come). A new consumer joins afresh; this batch and what else was not
+                    # committed is delivered again, and answered from `results`.
+                    log.warning(
+                        "offsets refused for %.0fs (%d commits): rejoining the group",
+                        refusals.for_s(),
+                        refusals.count,
+                    )
+                    consumer.close()
+                    refusals = CommitRefusals()
+                    consumer = self._join()
+                    if consumer is None:
+                        return
+                    continue
+                sent = [
+                    self._handle(producer, self.decode(msg.value))
+                    for records in batch.values()
+                    for msg in records
+                ]
+                if not batch:
+                    continue
+                producer.flush()  # results are durable before the offsets move on
+                if not all(f.succeeded() for f in sent):
+                    # A result was not delivered: read the batch again, resend them.
+                    log.warning("results not delivered; re-reading the instructions")
+                    for tp, records in batch.items():
+                        consumer.seek(tp, records[0].offset)
+                else:
+                    self._commit(consumer, refusals)
+        finally:
+            producer.close()
+            if consumer is not None:
+                consumer.close()
+
+    def _join(self) -> KafkaConsumer | None:
+        """A consumer in the group, subscribed once the topic's partitions are known (None if
+        the service is stopped first)."""
         consumer = KafkaConsumer(
             bootstrap_servers=self.bootstrap,
             group_id=self.group,
@@ -154,40 +257,15 @@ class ReferencePaymentService:
             # the topic's partitions are known.
             metadata_max_age_ms=10_000,
             **self.kafka_options,
+            **self.consumer_options,
         )
         while not consumer.partitions_for_topic(self.instructions_topic):
             if self._stop.wait(0.5):
                 consumer.close()
-                return
+                return None
         consumer.subscribe([self.instructions_topic])
-        producer = KafkaProducer(
-            bootstrap_servers=self.bootstrap, acks="all", linger_ms=10, **self.kafka_options
-        )
-        try:
-            while not self._stop.is_set():
-                try:
-                    batch = consumer.poll(timeout_ms=200)
-                except KafkaError as e:
-                    # The broker is unreachable (restart, network): the client reconnects by
-                    # itself; nothing was consumed, so nothing is lost. Wait and poll again.
-                    self._outage(e)
-                    continue
-                sent = [
-                    self._handle(producer, self.decode(msg.value))
-                    for records in batch.values()
-                    for msg in records
-                ]
-                if batch:
-                    producer.flush()  # results are durable before the offsets move on
-                    if all(f.succeeded() for f in sent):
-                        self._commit(consumer)
-                    else:  # a result was not delivered: read the batch again, resend them
-                        log.warning("results not delivered; re-reading the instructions")
-                        for tp, records in batch.items():
-                            consumer.seek(tp, records[0].offset)
-        finally:
-            producer.close()
-            consumer.close()
+        self.consumer = consumer
+        return consumer
 
     def _outage(self, error: Exception) -> None:
         now = time.monotonic()
@@ -197,17 +275,22 @@ class ReferencePaymentService:
         self._stop.wait(1.0)
 
     @staticmethod
-    def _commit(consumer: KafkaConsumer) -> None:
-        """Commit, or let a rebalance win: a commit refused because the group is rebalancing
-        (another instance joined, metadata changed) is normal. The uncommitted instructions are
-        delivered again, to this instance or another, and the idempotency_key dedupe (durable,
-        in a real service) makes paying them again a no-op."""
+    def _commit(consumer: KafkaConsumer, refusals: CommitRefusals) -> bool:
+        """Commit; True if the group refused it (counted in `refusals`). A commit refused
+        because the group is rebalancing (another instance joined, metadata changed) is normal:
+        the uncommitted instructions are delivered again, to this instance or another, and the
+        idempotency_key
+        dedupe (durable, in a real service) makes paying them again a no-op."""
         try:
             consumer.commit()
         except (CommitFailedError, RebalanceInProgressError) as e:
-            log.warning("offsets not committed (group rebalancing); will be redelivered: %s", e)
+            refusals.refused(e)
+            return True
         except KafkaError as e:  # the broker went away after the flush: redelivered, deduplicated
             log.warning("offsets not committed (broker unreachable); will be redelivered: %s", e)
+        else:
+            refusals.committed()
+        return False
 
     def _handle(self, producer: KafkaProducer, ins: dict[str, Any]) -> Any:
         """Pay an instruction once; return the delivery of its result. A redelivered instruction

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,7 +16,9 @@ from kafka.errors import CommitFailedError, RebalanceInProgressError
 
 from reference_payment.service import (
     MARKER,
+    REJOIN_AFTER_S,
     RESULTS,
+    CommitRefusals,
     ReferencePaymentService,
     header,
     load,
@@ -184,8 +187,9 @@ def test_a_commit_refused_during_a_rebalance_does_not_stop_the_service(
     error: Exception, caplog: pytest.LogCaptureFixture
 ) -> None:
     consumer = RebalancingConsumer(error)
-    ReferencePaymentService._commit(consumer)  # type: ignore[arg-type]
-    assert consumer.commits == 1
+    refusals = CommitRefusals()
+    assert ReferencePaymentService._commit(consumer, refusals)  # type: ignore[arg-type]
+    assert consumer.commits == 1 and refusals.count == 1
     assert "will be redelivered" in caplog.text
 
 
@@ -201,3 +205,42 @@ def test_the_security_options_are_plaintext_by_default_and_sasl_ssl_needs_a_logi
         security_options("SASL_SSL", "SCRAM-SHA-512", "payments", "", None)
     with pytest.raises(ValueError, match="expected PLAINTEXT or SASL_SSL"):
         security_options("SSL", "SCRAM-SHA-512", "payments", "pw", None)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_commits_refused_for_a_moment_are_a_rebalance_not_a_lost_member() -> None:
+    clock = Clock()
+    refusals = CommitRefusals(clock)
+    refusals.refused(RuntimeError("rebalancing"))
+    clock.now += REJOIN_AFTER_S - 1
+    refusals.refused(RuntimeError("rebalancing"))
+    assert not refusals.stuck()
+    refusals.committed()  # the group took one: the count starts again
+    clock.now += 60
+    refusals.refused(RuntimeError("rebalancing"))
+    assert not refusals.stuck() and refusals.count == 1
+
+
+def test_commits_refused_on_end_mean_the_member_must_rejoin(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """kafka-python can stop heartbeating after a rebalance (dpkp/kafka-python#2610): the
+    broker drops the member and every commit is refused. One warning per 10 s, not one per
+    commit, and after REJOIN_AFTER_S the service replaces its consumer."""
+    clock = Clock()
+    refusals = CommitRefusals(clock)
+    with caplog.at_level(logging.WARNING, logger="reference_payment.service"):
+        for _ in range(400):  # a commit every 50 ms
+            refusals.refused(RuntimeError("[Error 27] RebalanceInProgressError"))
+            clock.now += 0.05
+    assert refusals.stuck() and refusals.count == 400
+    assert len(caplog.records) == 2  # at 0 s and at 10 s of the 20 s
+    assert "400" not in caplog.records[0].getMessage()
+    assert "1 refused in 0s" in caplog.records[0].getMessage()

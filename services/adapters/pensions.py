@@ -5,7 +5,7 @@ publishes), and the branches' PensionChanged, each applied once with its consume
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ import asyncpg
 
 from services.adapters.pg_base import PoolUser
 from services.adapters.pg_rows import _advance
-from services.adapters.scholarships import apply_stop, pay_school_years
+from services.adapters.scholarships import CHUNK, apply_stop, insert_periodic, pay_school_years
 from services.app.payroll import (
     PayrollRun,
     PensionChangeOutcome,
@@ -26,14 +26,10 @@ from services.app.payroll import (
 )
 from services.app.records import Checkpoint
 from services.app.scholarships import ScholarshipStopRow
+from services.app.settlement import Encode
 from services.rules import RuleSet
 from services.rules.dates import month_start
 from services.rules.pension import Pension, aged_out_after, due_on
-
-Encode = Callable[[str, Mapping[str, Any]], bytes]
-# Pensions per payroll transaction: a month of 100,000 pensions commits in 20 steps, each
-# idempotent (a crash between two re-runs only the rest: the keys already written stay).
-PAYROLL_CHUNK = 5_000
 
 _SELECT_PENSIONS = (
     "SELECT pension_id, claim_id, participant_ref, kind, base_amount, base_year, payroll_from,"
@@ -87,7 +83,7 @@ class Pensions(PoolUser):
     async def run_payroll(
         self, month: date, rules: RuleSet, encode: Encode, run_by: str
     ) -> PayrollRun:
-        """Pay `month`: one instruction per pension in payment, in chunks of PAYROLL_CHUNK
+        """Pay `month`: one instruction per pension in payment, in chunks of CHUNK
         pensions, each chunk one transaction. An instruction already written (an earlier run,
         a timer and a command at once) is left as it is, so no month is paid twice."""
         month = month_start(month)
@@ -104,7 +100,7 @@ class Pensions(PoolUser):
                     _SELECT_PENSIONS + " WHERE pension_id > $1"
                     " AND payroll_from <= $2 AND (last_month IS NULL OR last_month >= $2)"
                     " ORDER BY pension_id LIMIT $3 FOR UPDATE",
-                    after, month, PAYROLL_CHUNK,
+                    after, month, CHUNK,
                 )  # fmt: skip
                 if not rows:
                     break
@@ -112,21 +108,10 @@ class Pensions(PoolUser):
                 pensions = [_pension(r) for r in rows]
                 ended += await _end_aged_out(conn, pensions, month, rules)
                 made = month_instructions(pensions, month, rules, encode, datetime.now(UTC))
-                new = await conn.fetch(
-                    "INSERT INTO payment_outbox (instruction_id, claim_id, idempotency_key,"
-                    " payload, program, amount, due_date, period) SELECT i, c, k, p, 'JP', a, d, m"
-                    " FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[],"
-                    " $6::date[], $7::date[]) AS t(i, c, k, p, a, d, m)"
-                    " ON CONFLICT DO NOTHING RETURNING instruction_id",
-                    [m.instruction_id for m in made], [m.claim_id for m in made],
-                    [m.idempotency_key for m in made], [m.payload for m in made],
-                    [m.amount for m in made], [m.due_date for m in made],
-                    [m.month for m in made],
-                )  # fmt: skip
-                fresh = {r["instruction_id"] for r in new}
+                fresh = await insert_periodic(conn, made)
                 paid += len(made)
                 written += len(fresh)
-                written_amount += sum(m.amount for m in made if m.instruction_id in fresh)
+                written_amount += sum(fresh.values())
         years, years_written, years_amount = await pay_school_years(
             self._pool, month, rules, encode, due_on(month, rules)
         )

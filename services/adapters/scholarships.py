@@ -4,9 +4,9 @@ already begun, the payroll's school years of a month, and the branches' Scholars
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -16,13 +16,15 @@ from services.app.scholarships import (
     YearInstruction,
     month_years,
 )
+from services.app.settlement import Encode
 from services.rules import RuleSet
 from services.rules.claims import SchoolLevel
 
-Encode = Callable[[str, Mapping[str, Any]], bytes]
+# Scholarships or pensions per payroll transaction: a month of 100,000 commits in 20 steps,
+# each idempotent (a crash between two re-runs only the rest: the keys already written stay).
 CHUNK = 5_000
 
-_INSERT_YEARS = (
+_INSERT_PERIODIC = (
     "INSERT INTO payment_outbox (instruction_id, claim_id, idempotency_key, payload, program,"
     " amount, due_date, period) SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
     " $4::bytea[], $5::text[], $6::bigint[], $7::date[], $8::date[])"
@@ -30,18 +32,40 @@ _INSERT_YEARS = (
 )
 
 
-async def insert_years(conn: asyncpg.Connection, made: Sequence[YearInstruction]) -> list[int]:
-    """Write school-year instructions once each (their key is unique); the amounts written."""
+class Periodic(Protocol):
+    """An instruction the payroll writes for a period: a pension month or a school year."""
+
+    @property
+    def instruction_id(self) -> str: ...
+    @property
+    def claim_id(self) -> str: ...
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def program(self) -> str: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def period(self) -> date: ...
+
+
+async def insert_periodic(conn: asyncpg.Connection, made: Sequence[Periodic]) -> dict[str, int]:
+    """Write payroll instructions once each (their key is unique): instruction id -> amount of
+    those written now."""
     if not made:
-        return []
+        return {}
     rows = await conn.fetch(
-        _INSERT_YEARS,
+        _INSERT_PERIODIC,
         [m.instruction_id for m in made], [m.claim_id for m in made],
         [m.idempotency_key for m in made], [m.payload for m in made],
         [m.program for m in made], [m.amount for m in made], [m.due_date for m in made],
-        [m.school_year for m in made],
+        [m.period for m in made],
     )  # fmt: skip
-    return [r["amount"] for r in rows]
+    return {r["instruction_id"]: r["amount"] for r in rows}
 
 
 async def insert_scholarships(
@@ -59,7 +83,7 @@ async def insert_scholarships(
                 for g in grants
             ],
         )  # fmt: skip
-    await insert_years(conn, begun)
+    await insert_periodic(conn, begun)
 
 
 def _row(r: Mapping[str, Any]) -> ScholarshipRow:
@@ -94,8 +118,9 @@ async def pay_school_years(
             made = month_years(
                 [_row(r) for r in rows], month, rules, encode, datetime.now(UTC), due
             )
-            new = await insert_years(conn, made)
-            paid, written, amount = paid + len(made), written + len(new), amount + sum(new)
+            new = await insert_periodic(conn, made)
+            paid, written = paid + len(made), written + len(new)
+            amount += sum(new.values())
 
 
 async def apply_stop(conn: asyncpg.Connection, r: ScholarshipStopRow) -> str | None:

@@ -13,13 +13,13 @@ Pure: the adapter calls these inside the transaction that writes the instruction
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from services.app.followups import INSTRUCTION
-from services.app.settlement import complete_on, payment_instruction
+from services.app.settlement import Encode, complete_on, payment_instruction
 from services.rules import RuleSet
 from services.rules.claims import HeirRelation
 from services.rules.dates import add_months, month_start
@@ -33,8 +33,6 @@ from services.rules.pension import (
     pays,
     successor_pension,
 )
-
-Encode = Callable[[str, Mapping[str, Any]], bytes]
 
 
 def pension_key(pension_id: str, month: date) -> str:
@@ -158,6 +156,12 @@ class MonthInstruction:
     amount: int
     due_date: date
     payload: bytes
+
+    program: ClassVar[str] = "JP"
+
+    @property
+    def period(self) -> date:
+        return self.month
 
 
 def month_instructions(

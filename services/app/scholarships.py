@@ -13,19 +13,18 @@ death) stops the school years that start after it. Pure: the adapter writes what
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from services.app.followups import INSTRUCTION
-from services.app.settlement import payment_instruction
+from services.app.settlement import Encode, payment_instruction
 from services.rules import RuleSet
 from services.rules.claims import SchoolLevel
 from services.rules.dates import month_start
 from services.rules.scholarship import SchoolYear, schedule
 
-Encode = Callable[[str, Mapping[str, Any]], bytes]
 _CHILD = re.compile(r"(JKK|JKM)_SCHOLARSHIP_CHILD_(\d+)")
 
 REJECTIONS = {
@@ -100,6 +99,10 @@ class YearInstruction:
     amount: int
     due_date: date
     payload: bytes
+
+    @property
+    def period(self) -> date:
+        return self.school_year
 
 
 def year_instructions(

@@ -93,7 +93,6 @@ def test_a_member_the_broker_dropped_still_pays_each_instruction_once(
             send()
             time.sleep(0.3)
         until("every instruction paid", lambda: svc.paid == sent, timeout=60)
-        assert svc.failed == 0
     finally:
         svc.stop()
         producer.close()

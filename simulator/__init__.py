@@ -15,7 +15,9 @@ claimants, for the `contribution_months` (default 24) months up to and including
 event's month, or the whole history since enrollment for JP claimants, for PU JKK and JKm
 claimants (a shorter history would read as employer arrears, and make their claims
 employer-first) and for PU JHT claimants (`full_history_for_pu_jht`, their balance depends on
-it). Everyone else is enrolled but has no contribution events. Each claimant has exactly one
+it; jakarta-2016 draws 31.5% of its JHT claimants from PU, `scenarios.JAKARTA_JHT_PU_SHARE`,
+`uniform_claimants=True` draws them uniformly). Everyone else is enrolled but has no contribution
+events. Each claimant has exactly one
 claim (the published mix counts people), except the deliberately bad cases listed in
 `scenarios.JAKARTA_BAD`. Rates, minimum wages and JP caps are the simulator's own table
 (reference.py): it does not import services.rules on purpose.

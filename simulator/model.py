@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 Record = dict[str, Any]
@@ -130,6 +131,10 @@ class ScenarioSpec:
     contribution_months: int = 24
     full_history_for_pu_jht: bool = True
     published: Published | None = None
+    # program -> {category: share of that program's claims drawn from the category's cohorts};
+    # the rest of the program's claims come from its other cohorts. A program absent here draws
+    # its claimants uniformly from every cohort that has it.
+    claim_shares: dict[str, dict[str, Fraction]] = field(default_factory=dict)
 
 
 class Person(NamedTuple):

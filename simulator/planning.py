@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from random import Random
 
 from simulator.identity import add_months, add_years
@@ -50,13 +51,30 @@ def plan_claims(spec: ScenarioSpec, rng: Random) -> dict[int, ClaimPlan]:
     used: dict[int, ClaimPlan] = {}
     for program in ("JP", "JKK", "JKM", "JHT"):
         pool = [(lo, c) for lo, c in _offsets(spec) if c.has(program)]
-        for i, cohort in _sample(rng, pool, spec.claims.get(program, 0), used, program):
-            used[i] = ClaimPlan(program, _variant(rng, program, cohort, spec))
+        for part, k in _shares(pool, spec.claims.get(program, 0), spec.claim_shares.get(program)):
+            for i, cohort in _sample(rng, part, k, used, program):
+                used[i] = ClaimPlan(program, _variant(rng, program, cohort, spec))
     bad_pool = [(lo, c) for lo, c in _offsets(spec) if c.cohort_id == spec.bad_cohort_id]
     wanted = [k for k in SUBJECT_BAD_KINDS for _ in range(spec.bad.get(k, 0))]
     for kind, (i, _) in zip(wanted, _sample(rng, bad_pool, len(wanted), used, "bad"), strict=True):
         used[i] = SUBJECT_BAD_KINDS[kind]
     return used
+
+
+def _shares(
+    pool: list[tuple[int, Cohort]], k: int, shares: dict[str, Fraction] | None
+) -> list[tuple[list[tuple[int, Cohort]], int]]:
+    """The pool split by category with each part's claim count (k × share, half up; the
+    categories not named share the rest). Without shares: the whole pool, k claims."""
+    if not shares:
+        return [(pool, k)]
+    out, named = [], 0
+    for category, share in shares.items():
+        n = int(k * share + Fraction(1, 2))
+        out.append(([(lo, c) for lo, c in pool if c.category == category], n))
+        named += n
+    rest = [(lo, c) for lo, c in pool if c.category not in shares]
+    return [*out, (rest, k - named)]
 
 
 def _offsets(spec: ScenarioSpec) -> list[tuple[int, Cohort]]:

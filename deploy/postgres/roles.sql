@@ -18,5 +18,5 @@ ALTER ROLE claims_worker LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
 ALTER ROLE claims_reader LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'reader_password';
 ALTER ROLE claims_importer LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'importer_password';
 GRANT CONNECT ON DATABASE :"database" TO claims_worker, claims_reader, claims_importer;
--- The worker stages participants in a TEMP table (services/adapters/pg_rows.py).
+-- The worker stages participants in a TEMP table (services/adapters/participants.py).
 GRANT TEMPORARY ON DATABASE :"database" TO claims_worker;

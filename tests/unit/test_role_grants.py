@@ -24,6 +24,9 @@ WORKER_SQL = (
     "outboxes.py",
     "payment_results.py",
     "dead_letter_store.py",
+    "pensions.py",
+    "scholarships.py",
+    "gauges.py",
 )
 
 

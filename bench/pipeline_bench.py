@@ -15,7 +15,9 @@ from typing import Any
 import asyncpg
 import harness
 import raw_limits
-from harness import Encoded, Fleet
+import workers
+from harness import Encoded
+from workers import Fleet
 
 from services.config import Settings
 from simulator import build_scenario
@@ -121,7 +123,7 @@ async def _drained(settings: Settings, worker: Fleet, topics: list[str], timeout
     async def done() -> bool:
         return await asyncio.to_thread(harness.group_lag, settings, topics) == 0
 
-    await harness.wait_until(done, worker, timeout, every=0.5)
+    await workers.wait_until(done, worker, timeout, every=0.5)
 
 
 @asynccontextmanager
@@ -129,7 +131,7 @@ async def _round(base: Settings) -> AsyncIterator[tuple[Settings, Fleet]]:
     """Fresh topics, tables and group with a ready worker; everything removed afterwards."""
     settings = harness.fresh_round(base)
     await harness.prepare(settings)
-    worker = Fleet.start(settings, harness.worker_count())
+    worker = Fleet.start(settings, workers.worker_count())
     try:
         await asyncio.to_thread(worker.wait_ready)
         yield settings, worker

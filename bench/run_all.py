@@ -16,6 +16,7 @@ from typing import Any
 import harness
 import import_bench
 import pipeline_bench as pb
+import workers
 
 Rounds = list[dict[str, float]]
 
@@ -218,7 +219,7 @@ async def main() -> int:
             k: os.environ[k] for k in ("BATCH_SIZE", "BATCH_LINGER_SECONDS") if k in os.environ
         },
         "cpus": os.cpu_count(),
-        "workers": harness.worker_count(),
+        "workers": workers.worker_count(),
         "isolated": harness.isolated(),
         "other_active_groups": harness.wait_for_quiet(settings, _wait_idle()),
     }

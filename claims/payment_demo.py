@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reference_payment.service import ReferencePaymentService, realistic
+from reference_payment.outcomes import realistic
+from reference_payment.service import ReferencePaymentService
 from services.config import Settings
 from streams.app import SCHEMAS_DIR
 from streams.kafka.auth import kafka_python_options

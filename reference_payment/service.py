@@ -13,8 +13,8 @@ Wire format: Avro single-object encoding (Avro spec, "Single object encoding")
   bytes 2-9   CRC-64-AVRO fingerprint of the writer schema's Parsing Canonical Form, little-endian
   bytes 10-   the Avro binary body
   The fingerprint names the exact schema version: schemas/<full.name>.avsc is the current one,
-  schemas/versions/<full.name>/v<N>.avsc the frozen older ones (`header()` below computes it with
-  fastavro). No schema registry is involved. Dates are days since 1970-01-01, instants
+  schemas/versions/<full.name>/v<N>.avsc the frozen older ones (`header()` in wire.py computes it
+  with fastavro). No schema registry is involved. Dates are days since 1970-01-01, instants
   milliseconds since the epoch (UTC), money `long` whole Rupiah (never a float).
 
 Delivery is at least once: deduplicate on idempotency_key
@@ -48,93 +48,25 @@ nothing else.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import io
 import logging
-import os
-import random
-import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastavro import schemaless_reader, schemaless_writer
-from fastavro.schema import fingerprint, load_schema, to_parsing_canonical_form
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
 
+from reference_payment.group import CommitRefusals
+from reference_payment.outcomes import Decide, pay_on_due_date
+from reference_payment.wire import INSTRUCTIONS, RESULTS, header, load
+
 log = logging.getLogger(__name__)
-INSTRUCTIONS = "bpjs.payment-instructions.v1"
-RESULTS = "bpjs.payment-results.v1"
-MARKER = b"\xc3\x01"
-
-
-def load(schemas: Path, name: str) -> Any:
-    """Parse `name` from its .avsc; fastavro resolves `<full.name>.avsc` references by itself."""
-    return load_schema(str(schemas / f"{name}.avsc"), _write_hint=False)
-
-
-def header(schema: Any) -> bytes:
-    fp = fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO")
-    return MARKER + bytes.fromhex(fp)
-
-
-Decide = Callable[[dict[str, Any]], tuple[str, date | None, str | None]]
-
-
-def pay_on_due_date(instruction: dict[str, Any]) -> tuple[str, date | None, str | None]:
-    """Default behaviour: every instruction is paid on its due date."""
-    return "PAID", instruction["due_date"], None
-
-
-REJOIN_AFTER_S = 15.0  # refused commits for this long: the member is out of the group
-WARN_EVERY_S = 10.0
-
-
-class CommitRefusals:
-    """Offset commits the group refused since the last one it took.
-
-    A refusal while the group rebalances is normal and brief: the next poll rejoins. Refusals
-    that go on for `REJOIN_AFTER_S` mean the member was dropped and is not rejoining by itself.
-    kafka-python can stop heartbeating after a rebalance while the consumer still fetches
-    (dpkp/kafka-python#2610, fixed upstream by #2617 for 2.x): every commit is then refused
-    with RebalanceInProgress until the consumer is replaced. One warning per `WARN_EVERY_S`.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.count = 0
-        self.since: float | None = None
-        self._warned_at = float("-inf")
-
-    def refused(self, error: Exception) -> None:
-        now = self.clock()
-        self.count += 1
-        if self.since is None:
-            self.since = now
-        if now - self._warned_at >= WARN_EVERY_S:
-            log.warning(
-                "offsets not committed (group rebalancing; %d refused in %.0fs); they will be"
-                " redelivered: %s",
-                self.count,
-                now - self.since,
-                error,
-            )
-            self._warned_at = now
-
-    def committed(self) -> None:
-        self.count, self.since = 0, None
-
-    def for_s(self) -> float:
-        return 0.0 if self.since is None else self.clock() - self.since
-
-    def stuck(self) -> bool:
-        return self.since is not None and self.for_s() >= REJOIN_AFTER_S
 
 
 class ReferencePaymentService:
@@ -333,125 +265,7 @@ class ReferencePaymentService:
             self._thread.join(timeout=10)
 
 
-def realistic(seed: int) -> Decide:
-    """For the demo: most paid on time, some late (interest accrues), a few failed accounts.
-
-    Each outcome is drawn from the seed and the instruction's idempotency key, never from the
-    order instructions arrive in: a run with two workers pays exactly as a run with one."""
-
-    def decide(ins: dict[str, Any]) -> tuple[str, date | None, str | None]:
-        rng = random.Random(f"{seed}:{ins['idempotency_key']}")
-        roll = rng.random()
-        if roll < 0.01:
-            return "FAILED", None, "account closed"
-        if roll < 0.05:
-            return "PAID", ins["due_date"] + timedelta(days=rng.randint(1, 5)), None
-        return "PAID", ins["due_date"], None
-
-    return decide
-
-
-def security_options(
-    protocol: str, mechanism: str, username: str, password: str, cafile: str | None
-) -> dict[str, Any]:
-    """kafka-python settings for PLAINTEXT (none) or SASL_SSL (SCRAM, broker verified)."""
-    if protocol == "PLAINTEXT":
-        return {}
-    if protocol != "SASL_SSL":
-        raise ValueError(f"security protocol {protocol!r}: expected PLAINTEXT or SASL_SSL")
-    if not username or not password:
-        raise ValueError("SASL_SSL needs a SASL user name and $KAFKA_SASL_PASSWORD")
-    return {
-        "security_protocol": protocol,
-        "sasl_mechanism": mechanism,
-        "sasl_plain_username": username,
-        "sasl_plain_password": password,
-        "ssl_cafile": cafile or None,
-        "ssl_check_hostname": True,
-    }
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the reference service in the foreground until interrupted."""
-    p = argparse.ArgumentParser(
-        prog="python -m reference_payment.service",
-        description="Consume payment instructions, pay each idempotency key once, publish results.",
-    )
-    p.add_argument(
-        "--bootstrap",
-        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
-        help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:19092)",
-    )
-    p.add_argument(
-        "--schemas",
-        type=Path,
-        default=Path(__file__).resolve().parents[1] / "schemas",
-        help="folder of the .avsc files (default: the repository's schemas/)",
-    )
-    p.add_argument("--group", default="payment-gateway", help="consumer group id")
-    p.add_argument(
-        "--topic-prefix",
-        default=os.environ.get("TOPIC_PREFIX", ""),
-        help="prefix of the topic names (default: $TOPIC_PREFIX)",
-    )
-    p.add_argument(
-        "--security-protocol",
-        choices=("PLAINTEXT", "SASL_SSL"),
-        default=os.environ.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT",
-        help="PLAINTEXT or SASL_SSL (default: $KAFKA_SECURITY_PROTOCOL or PLAINTEXT)",
-    )
-    p.add_argument(
-        "--sasl-mechanism",
-        choices=("SCRAM-SHA-512", "SCRAM-SHA-256"),
-        default=os.environ.get("KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512",
-        help="SASL mechanism (default: $KAFKA_SASL_MECHANISM or SCRAM-SHA-512)",
-    )
-    p.add_argument(
-        "--sasl-username",
-        default=os.environ.get("KAFKA_SASL_USERNAME", ""),
-        help="SASL user (default: $KAFKA_SASL_USERNAME); the password is read from"
-        " $KAFKA_SASL_PASSWORD only",
-    )
-    p.add_argument(
-        "--ssl-cafile",
-        default=os.environ.get("KAFKA_SSL_CAFILE") or None,
-        help="PEM file of the brokers' CA (default: $KAFKA_SSL_CAFILE, else the system's CAs)",
-    )
-    p.add_argument(
-        "--realistic",
-        type=int,
-        metavar="SEED",
-        help="pay some late and fail a few (seeded) instead of paying all on the due date",
-    )
-    args = p.parse_args(argv)
-    try:
-        kafka_options = security_options(
-            args.security_protocol,
-            args.sasl_mechanism,
-            args.sasl_username,
-            os.environ.get("KAFKA_SASL_PASSWORD", ""),
-            args.ssl_cafile,
-        )
-    except ValueError as e:
-        p.error(str(e))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    decide = pay_on_due_date if args.realistic is None else realistic(args.realistic)
-    service = ReferencePaymentService(
-        args.bootstrap,
-        args.schemas,
-        group=args.group,
-        decide=decide,
-        topic_prefix=args.topic_prefix,
-        kafka_options=kafka_options,
-    )
-    signal.signal(signal.SIGTERM, lambda *_: service.stop())
-    log.info("paying instructions from %s on %s", service.instructions_topic, args.bootstrap)
-    with contextlib.suppress(KeyboardInterrupt):
-        service.run()
-    log.info("stopped: %d paid, %d failed, %d duplicates ignored",
-             service.paid, service.failed, service.duplicates)  # fmt: skip
-    return 0
-
-
 if __name__ == "__main__":
+    from reference_payment.cli import main  # here, not at the top: the CLI imports this module
+
     raise SystemExit(main())

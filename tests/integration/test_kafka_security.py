@@ -306,7 +306,7 @@ def test_the_reference_payment_services_own_options_log_in_and_see_only_their_to
 ) -> None:
     """The options `python -m reference_payment.service` builds from its arguments (kafka-python
     and fastavro only: ssl_cafile, not the service's ssl_context)."""
-    from reference_payment.service import security_options
+    from reference_payment.cli import security_options
 
     s = deployment.as_user(acls.PAYMENTS)
     options = security_options(

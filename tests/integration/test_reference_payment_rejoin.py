@@ -23,6 +23,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from reference_payment import group as G
 from reference_payment import service as S
 
 pytestmark = pytest.mark.integration
@@ -52,7 +53,7 @@ def until(what: str, check: Callable[[], bool], timeout: float = 60) -> None:
 def test_a_member_the_broker_dropped_still_pays_each_instruction_once(
     kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(S, "REJOIN_AFTER_S", 3.0)
+    monkeypatch.setattr(G, "REJOIN_AFTER_S", 3.0)
     prefix, group = f"rj{uuid.uuid4().hex[:8]}.", f"rj-{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="rejoin-test")
     admin.create_topics(

@@ -14,17 +14,10 @@ from fastavro._schema_common import UnknownType
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 from kafka.errors import CommitFailedError, RebalanceInProgressError
 
-from reference_payment.service import (
-    MARKER,
-    REJOIN_AFTER_S,
-    RESULTS,
-    CommitRefusals,
-    ReferencePaymentService,
-    header,
-    load,
-    pay_on_due_date,
-    realistic,
-)
+from reference_payment.group import REJOIN_AFTER_S, CommitRefusals
+from reference_payment.outcomes import pay_on_due_date, realistic
+from reference_payment.service import ReferencePaymentService
+from reference_payment.wire import MARKER, RESULTS, header, load
 from streams.kafka.codec import AvroCodec
 
 
@@ -194,7 +187,7 @@ def test_a_commit_refused_during_a_rebalance_does_not_stop_the_service(
 
 
 def test_the_security_options_are_plaintext_by_default_and_sasl_ssl_needs_a_login() -> None:
-    from reference_payment.service import security_options
+    from reference_payment.cli import security_options
 
     assert security_options("PLAINTEXT", "SCRAM-SHA-512", "", "", None) == {}
     options = security_options("SASL_SSL", "SCRAM-SHA-512", "payments", "pw", "/ca.pem")
@@ -236,7 +229,7 @@ def test_commits_refused_on_end_mean_the_member_must_rejoin(
     commit, and after REJOIN_AFTER_S the service replaces its consumer."""
     clock = Clock()
     refusals = CommitRefusals(clock)
-    with caplog.at_level(logging.WARNING, logger="reference_payment.service"):
+    with caplog.at_level(logging.WARNING, logger="reference_payment.group"):
         for _ in range(400):  # a commit every 50 ms
             refusals.refused(RuntimeError("[Error 27] RebalanceInProgressError"))
             clock.now += 0.05

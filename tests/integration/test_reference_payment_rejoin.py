@@ -25,6 +25,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from reference_payment import group as G
 from reference_payment import service as S
+from reference_payment import wire as W
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +60,7 @@ def test_a_member_the_broker_dropped_still_pays_each_instruction_once(
     admin.create_topics(
         [
             NewTopic(prefix + t, num_partitions=1, replication_factor=1)
-            for t in (S.INSTRUCTIONS, S.RESULTS)
+            for t in (W.INSTRUCTIONS, W.RESULTS)
         ]
     )
     svc = S.ReferencePaymentService(
@@ -74,7 +75,7 @@ def test_a_member_the_broker_dropped_still_pays_each_instruction_once(
 
     def send() -> None:
         nonlocal sent
-        producer.send(prefix + S.INSTRUCTIONS, key=b"RJ", value=instruction(svc, sent))
+        producer.send(prefix + W.INSTRUCTIONS, key=b"RJ", value=instruction(svc, sent))
         producer.flush()
         sent += 1
 
@@ -99,7 +100,7 @@ def test_a_member_the_broker_dropped_still_pays_each_instruction_once(
         producer.close()
 
     results = KafkaConsumer(
-        prefix + S.RESULTS,
+        prefix + W.RESULTS,
         bootstrap_servers=kafka_bootstrap,
         auto_offset_reset="earliest",
         consumer_timeout_ms=3000,

@@ -15,8 +15,8 @@ from datetime import date
 from typing import Any
 
 from services.adapters.postgres import connect_store
+from services.app.employer_account_rows import ContributionMonthRow, EmployerAccountRows
 from services.app.employer_arrears import Arrears, MonthInArrears, employer_arrears
-from services.app.records import ContributionMonthRow, EmployerAccountRows
 from services.config import Settings
 from services.rules import RuleSet
 

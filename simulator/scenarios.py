@@ -5,22 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from simulator import reference as ref
-from simulator.contributions import amounts
 from simulator.engine import Scenario
-from simulator.identity import add_months, add_years
-from simulator.model import (
-    Cohort,
-    Funding,
-    Place,
-    Published,
-    PublishedFigure,
-    ScenarioSpec,
-    Unit,
-)
+from simulator.model import Cohort, Place, ScenarioSpec, Unit
+from simulator.spec_parts import fundings, published, scaled, split, yearly
 
 # Deliberately bad or edge events in jakarta-2016 (not scaled: a handful shows every path).
 JAKARTA_BAD: dict[str, int] = {
@@ -38,24 +28,6 @@ JAKARTA_BAD: dict[str, int] = {
     "exact_redelivery": 3,
 }
 _OCCUPATIONS = ("pedagang", "pemulung", "pengemudi", "nelayan")  # traders, scavengers, ...
-
-
-def _split(total: int, weights: list[float]) -> list[int]:
-    """total spread over weights by largest remainder, so the parts add up exactly."""
-    raw = [total * w / sum(weights) for w in weights]
-    parts = [int(r) for r in raw]
-    for i in sorted(range(len(raw)), key=lambda i: parts[i] - raw[i])[: total - sum(parts)]:
-        parts[i] += 1
-    return parts
-
-
-def _scaled(n: int, scale: float) -> int:
-    return max(1, round(n * scale))
-
-
-def _scaled_rupiah(amount: int, scale: float) -> int:
-    """amount × scale in whole Rupiah, rounded half up (the scale as written, not its float)."""
-    return int((Decimal(amount) * Decimal(str(scale))).to_integral_value(ROUND_HALF_UP))
 
 
 # DKI Jakarta claims paid in 2016 to 16 March (medcom, 16 Mar 2016; domain.md §10): Rp504bn for
@@ -83,75 +55,6 @@ JAKARTA_PUBLISHED_TOTAL = (35_452, 504_000_000_000)
 JAKARTA_JHT_PU_SHARE = Fraction(63, 200)
 
 
-def _published(
-    source: str,
-    programs: dict[str, tuple[int, int | None]],
-    total: tuple[int, int],
-    scale: float,
-) -> Published:
-    """The published figures × scale: claims as the scenario scales them, amounts half up."""
-    return Published(
-        source,
-        scale,
-        {
-            p: PublishedFigure(
-                _scaled(n, scale), None if amount is None else _scaled_rupiah(amount, scale)
-            )
-            for p, (n, amount) in programs.items()
-        },
-        _scaled(total[0], scale),
-        _scaled_rupiah(total[1], scale),
-    )
-
-
-def _yearly(start: date, as_of: date) -> list[tuple[date, date]]:
-    """Funding years from `start`, renewed each year up to the one containing `as_of`."""
-    out, lo = [], start
-    while lo <= as_of:
-        hi = add_years(lo, 1)
-        out.append((lo, date.fromordinal(hi.toordinal() - 1)))
-        lo = hi
-    return out
-
-
-def _fundings(
-    cohort: Cohort, name: str, kind: str, periods: list[tuple[date, date]]
-) -> tuple[Funding, ...]:
-    """One SponsoredCohortFunded per period; the budget is the BPU package month by month."""
-    assert cohort.sponsor_id is not None
-    out = []
-    for lo, hi in periods:
-        budget, programs = 0, set[str]()
-        month = lo
-        while month <= hi:
-            active = tuple(
-                p
-                for p in ("JKK", "JKM", "JHT")
-                if (s := cohort.since(p, lo)) is not None and s <= month
-            )
-            programs.update(active)
-            package = sum(
-                a for _, a in amounts(cohort, active, ref.BPU_MIN_INCOME, month.year, month.month)
-            )
-            budget += package * cohort.count
-            month = add_months(month, 1)
-        ordered = tuple(p for p in ("JKK", "JKM", "JHT", "JP") if p in programs)
-        out.append(
-            Funding(
-                cohort.sponsor_id,
-                name,
-                kind,
-                cohort.cohort_id,
-                lo,
-                hi,
-                ordered,
-                cohort.count,
-                budget,
-            )
-        )
-    return tuple(out)
-
-
 def jakarta_2016(scale: float) -> ScenarioSpec:
     """DKI Jakarta: 250,000 sponsored BPU contract workers and 31,526 PU PPSU/sanitation workers."""
     as_of = ref.JAKARTA_AS_OF
@@ -170,7 +73,7 @@ def jakarta_2016(scale: float) -> ScenarioSpec:
                 slug,
                 f"branch-{slug}",
             )
-            for (code, (slug, districts)), n in zip(regencies, _split(count, weights), strict=True)
+            for (code, (slug, districts)), n in zip(regencies, split(count, weights), strict=True)
             if n  # at small scales Kepulauan Seribu gets nobody: no empty batch
         )
         return Cohort(
@@ -188,8 +91,8 @@ def jakarta_2016(scale: float) -> ScenarioSpec:
             risk_class=risk,
         )
 
-    n_units = _scaled(300, scale)
-    homes = [regencies[i] for i, k in enumerate(_split(n_units, weights)) for _ in range(k)]
+    n_units = scaled(300, scale)
+    homes = [regencies[i] for i, k in enumerate(split(n_units, weights)) for _ in range(k)]
     bpu_units = tuple(
         Unit(
             f"pemprov-dki-2016-{u + 1:03d}",
@@ -201,7 +104,7 @@ def jakarta_2016(scale: float) -> ScenarioSpec:
             "sponsor-import",
         )
         for u, ((code, (slug, districts)), n) in enumerate(
-            zip(homes, _split(_scaled(250_000, scale), [1.0] * n_units), strict=True)
+            zip(homes, split(scaled(250_000, scale), [1.0] * n_units), strict=True)
         )
     )
     bpu = Cohort(
@@ -223,25 +126,25 @@ def jakarta_2016(scale: float) -> ScenarioSpec:
         as_of=as_of,
         claim_from=date(2024, 1, 1),
         claim_to=date(2026, 4, 29),
-        fundings=_fundings(
-            bpu, "Pemerintah Provinsi DKI Jakarta", "PROVINCE", _yearly(date(2016, 3, 1), as_of)
+        fundings=fundings(
+            bpu, "Pemerintah Provinsi DKI Jakarta", "PROVINCE", yearly(date(2016, 3, 1), as_of)
         ),
         cohorts=(
             pu(
                 "dki-sanitation-2015",
-                _scaled(13_526, scale),
+                scaled(13_526, scale),
                 "31001501",
                 3,
                 25,
                 "dinas-lingkungan-hidup",
             ),
-            pu("dki-ppsu-2015", _scaled(18_000, scale), "31001502", 4, 10, "ppsu"),
+            pu("dki-ppsu-2015", scaled(18_000, scale), "31001502", 4, 10, "ppsu"),
             bpu,
         ),
-        claims={p: _scaled(n, scale) for p, (n, _) in JAKARTA_PUBLISHED.items()},
+        claims={p: scaled(n, scale) for p, (n, _) in JAKARTA_PUBLISHED.items()},
         bad=dict(JAKARTA_BAD),
         bad_cohort_id=bpu.cohort_id,
-        published=_published(
+        published=published(
             JAKARTA_PUBLISHED_SOURCE, JAKARTA_PUBLISHED, JAKARTA_PUBLISHED_TOTAL, scale
         ),
         claim_shares={"JHT": {"PU": JAKARTA_JHT_PU_SHARE}},
@@ -251,7 +154,7 @@ def jakarta_2016(scale: float) -> ScenarioSpec:
 def kemensos_2024(scale: float) -> ScenarioSpec:
     """Kemensos: 102,000 day labourers (traders, scavengers, drivers, fishers), BPU, one year."""
     codes = list(ref.PROVINCES)
-    counts = _split(_scaled(102_000, scale), [ref.PROVINCES[c][1] for c in codes])
+    counts = split(scaled(102_000, scale), [ref.PROVINCES[c][1] for c in codes])
     units = []
     for code, n in zip(codes, counts, strict=True):
         slug, _, n_reg, n_city = ref.PROVINCES[code]
@@ -281,28 +184,28 @@ def kemensos_2024(scale: float) -> ScenarioSpec:
         as_of=date(2025, 3, 31),
         claim_from=date(2024, 1, 15),
         claim_to=date(2024, 12, 31),
-        fundings=_fundings(
+        fundings=fundings(
             cohort,
             "Kementerian Sosial Republik Indonesia",
             "MINISTRY",
             [(date(2024, 1, 1), date(2024, 12, 31))],
         ),
         cohorts=(cohort,),
-        claims={"JKK": _scaled(205, scale), "JKM": _scaled(176, scale)},
+        claims={"JKK": scaled(205, scale), "JKM": scaled(176, scale)},
     )
 
 
 def jambi_2025(scale: float) -> ScenarioSpec:
     """Jambi: 78,000 village workers across 1,562 villages, paid from the village fund, JKK+JKM."""
     regencies = list(ref.JAMBI_REGENCIES.items())
-    n_villages = _scaled(1_562, scale)
-    per_regency = _split(n_villages, [float(d) for _, (_, d) in regencies])
+    n_villages = scaled(1_562, scale)
+    per_regency = split(n_villages, [float(d) for _, (_, d) in regencies])
     villages = []
     for (code, (slug, districts)), n in zip(regencies, per_regency, strict=True):
         for k in range(n):
             district = k % districts + 1
             villages.append((code, slug, district, f"15.{code}.{district:02d}.{2001 + k:04d}"))
-    counts = _split(_scaled(78_000, scale), [1.0] * n_villages)
+    counts = split(scaled(78_000, scale), [1.0] * n_villages)
     units = tuple(
         Unit(
             f"dana-desa-jambi-2025-{v + 1:04d}",
@@ -334,14 +237,14 @@ def jambi_2025(scale: float) -> ScenarioSpec:
         as_of=date(2026, 3, 31),
         claim_from=date(2025, 1, 15),
         claim_to=date(2025, 12, 31),
-        fundings=_fundings(
+        fundings=fundings(
             cohort,
             "Dana Desa Provinsi Jambi",
             "VILLAGE_FUND",
             [(date(2025, 1, 1), date(2025, 12, 31))],
         ),
         cohorts=(cohort,),
-        claims={"JKK": _scaled(156, scale), "JKM": _scaled(135, scale)},
+        claims={"JKK": scaled(156, scale), "JKM": scaled(135, scale)},
     )
 
 

@@ -17,7 +17,8 @@ from services.adapters.metrics import Metrics
 from services.app import dead_letters, intake
 from services.app.ports import Outboxes, WorkerStore
 from services.app.records import DeadLetterRow, PendingEvent, Position
-from services.config import Settings, require_dead_letter_public_key
+from services.config import Settings
+from services.config_secrets import require_dead_letter_public_key
 from services.errors import ServiceError
 from services.rules import RuleSet
 from services.sealing import Sealer

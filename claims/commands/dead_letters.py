@@ -25,13 +25,8 @@ from typing import TYPE_CHECKING, Any
 from claims.context import command_settings
 from claims.errors import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
 from services.app.records import Position, StoredDeadLetter
-from services.config import (
-    ConfigError,
-    Settings,
-    load_settings,
-    private_keys,
-    require_dead_letter_public_key,
-)
+from services.config import ConfigError, Settings, load_settings
+from services.config_secrets import private_keys, require_dead_letter_public_key
 from services.errors import ServiceError
 from services.sealing import DEMO_PRIVATE_KEY, Opener, Sealer, SealError, UnknownKey, keygen
 

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from claims.context import KAFKA_ENV, command_settings, help_for
-from services.config import require_status_token
+from services.config_secrets import require_status_token
 
 
 def cmd_run(args: argparse.Namespace) -> int:

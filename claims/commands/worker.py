@@ -9,7 +9,7 @@ from typing import Any
 
 from claims import errors
 from claims.context import KAFKA_ENV, command_settings, help_for, warner
-from services.config import require_dead_letter_public_key, require_status_token
+from services.config_secrets import require_dead_letter_public_key, require_status_token
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -29,7 +29,8 @@ from claims.imports.publish import Prepared, Preparer, Progress, Publisher, star
 from services.adapters.postgres import PostgresStore, connect_store
 from services.app import import_batch
 from services.app import import_rows as core
-from services.config import Settings, nik_keyring
+from services.config import Settings
+from services.config_secrets import nik_keyring
 from services.rules.dates import JAKARTA
 from streams.app import SCHEMAS_DIR
 from streams.kafka import topics as T

@@ -11,12 +11,14 @@ from typing import Any
 import asyncpg
 
 from services.adapters.pg_base import PoolUser
-from services.app.records import (
-    ContributionCheckRow,
+from services.app.employer_account_rows import (
     ContributionMonthRow,
     EmployerAccountRows,
-    EmployerEffects,
     EmployerObligationRow,
+)
+from services.app.records import (
+    ContributionCheckRow,
+    EmployerEffects,
 )
 
 _POSTING_COLUMNS = (

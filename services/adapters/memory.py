@@ -18,20 +18,22 @@ from services.adapters.memory_participants import MemoryParticipants
 from services.adapters.memory_payment_results import MemoryPaymentResults
 from services.adapters.memory_pensions import MemoryPensions
 from services.app.followups import NewInstruction
+from services.app.payment_rows import (
+    CorrectionOutcome,
+    PaymentResultRow,
+)
 from services.app.payroll import PensionChangeOutcome, PensionRow
 from services.app.ports import WorkerStore
 from services.app.records import (
     BatchMarkerRow,
     Checkpoint,
     ContributionCheckRow,
-    CorrectionOutcome,
     DeadLetterRow,
     DecisionRow,
     LegacyDeadLetter,
     ObligationRow,
     OutboxItem,
     ParticipantRow,
-    PaymentResultRow,
     PendingEvent,
     ReimbursementRow,
     SettlementRow,

@@ -7,13 +7,15 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from services.app.followups import FollowUps, NewInstruction
-from services.app.records import (
+from services.app.payment_rows import (
     AccountCorrectionRow,
-    Checkpoint,
     CorrectionOutcome,
-    OutboxItem,
     PaymentOutcome,
     PaymentResultRow,
+)
+from services.app.records import (
+    Checkpoint,
+    OutboxItem,
     SettlementRow,
 )
 

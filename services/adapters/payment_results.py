@@ -13,14 +13,14 @@ import asyncpg
 from services.adapters.pg_base import PoolUser
 from services.adapters.positions import _advance
 from services.app.followups import REJECTIONS, FollowUps, NewInstruction
-from services.app.ports import InterestFn
-from services.app.records import (
+from services.app.payment_rows import (
     AccountCorrectionRow,
-    Checkpoint,
     CorrectionOutcome,
     PaymentOutcome,
     PaymentResultRow,
 )
+from services.app.ports import InterestFn
+from services.app.records import Checkpoint
 
 _INSERT_INSTRUCTION = (
     "INSERT INTO payment_outbox (instruction_id, claim_id, idempotency_key, payload, program,"

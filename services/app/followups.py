@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from services.app.records import AccountCorrectionRow
+from services.app.payment_rows import AccountCorrectionRow
 from services.app.settlement import payment_instruction
 
 Encode = Callable[[str, Mapping[str, Any]], bytes]

@@ -13,23 +13,25 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from services.app.employer_account_rows import EmployerAccountRows
 from services.app.followups import FollowUps
+from services.app.payment_rows import (
+    AccountCorrectionRow,
+    CorrectionOutcome,
+    PaymentOutcome,
+    PaymentResultRow,
+)
 from services.app.payroll import PayrollRun, PensionChangeOutcome, PensionChangeRow
 from services.app.records import (
-    AccountCorrectionRow,
     BatchMarkerRow,
     Checkpoint,
-    CorrectionOutcome,
     DeadLetterRow,
     DecisionRow,
-    EmployerAccountRows,
     EmployerEffects,
     LegacyDeadLetter,
     OutboxEvent,
     OutboxItem,
     ParticipantRow,
-    PaymentOutcome,
-    PaymentResultRow,
     PendingEvent,
     SettlementRow,
     SponsorFundingRow,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from services.rules.contribution_check import ProgramCheck
 
@@ -146,56 +146,6 @@ NO_EMPLOYER_EFFECTS = EmployerEffects()
 
 
 @dataclass(frozen=True)
-class ContributionMonthRow:
-    """An employer's contribution checks for one month and program, summed over its
-    participants; each participant's month as its last posting (by payment date) left it."""
-
-    period: date
-    program: str
-    participants: int  # participants with a posting for the month
-    postings: int
-    posted: int  # Rupiah posted for the month (the checks' month_posted)
-    expected: int | None  # Rupiah due on the posted wage bases (None: none could be priced)
-    exact: int  # participants' months: paid exactly
-    underpaid: int
-    shortfall: int  # Rupiah missing from the under-paid months
-    overpaid: int
-    excess: int  # Rupiah paid beyond what was due
-    not_checked: int
-    late: int  # participants' months with a posting after the due date
-    penalty: int  # late penalties recorded, Rupiah
-
-
-@dataclass(frozen=True)
-class EmployerObligationRow:
-    """What an employer owes on a claim, and whether its reimbursement was issued."""
-
-    obligation_id: str
-    kind: str
-    claim_id: str
-    kpj: str
-    program: str
-    amount: int
-    status: str
-    reimbursement_amount: int | None
-    reimbursement_due_on: date | None
-    recorded_at: datetime
-
-
-@dataclass(frozen=True)
-class EmployerAccountRows:
-    """One employer (NPP) as PostgreSQL holds it, read in one snapshot: its contribution checks
-    per month and program, its participants' states (kpj -> state) and its obligations."""
-
-    months: tuple[ContributionMonthRow, ...]
-    participants: dict[str, dict[str, Any]]
-    obligations: tuple[EmployerObligationRow, ...]
-
-    def __bool__(self) -> bool:
-        return bool(self.months or self.participants or self.obligations)
-
-
-@dataclass(frozen=True)
 class SettlementRow:
     """An approved claim ready to settle, with its encoded payment instruction for the outbox."""
 
@@ -222,51 +172,6 @@ class SettlementRow:
     def first_amount(self) -> int:
         """What the claim's own instruction pays."""
         return self.amount if self.instruction_amount is None else self.instruction_amount
-
-
-@dataclass(frozen=True)
-class PaymentResultRow:
-    event_id: str
-    instruction_id: str
-    claim_id: str
-    status: str
-    paid_on: date | None
-    failure_reason: str | None
-
-
-@dataclass(frozen=True)
-class AccountCorrectionRow:
-    """A branch's PaymentAccountCorrected: the claim and its new payee (validated at intake)."""
-
-    event_id: str
-    occurred_at: datetime
-    source: str
-    claim_id: str
-    payee: dict[str, str]
-    reason: str
-
-
-@dataclass(frozen=True)
-class CorrectionOutcome:
-    """What a correction did: re-issued an instruction (its id), or was rejected (a code of
-    services/app/followups.REJECTIONS)."""
-
-    claim_id: str
-    program: str | None
-    reissued: str | None
-    rejection: str | None
-
-
-@dataclass(frozen=True)
-class PaymentOutcome:
-    """What applying a payment result did to its settlement (for metrics)."""
-
-    claim_id: str
-    program: str
-    status: str
-    days_late: int
-    late_interest: int
-    interest_instruction: str | None = None  # the late interest's instruction, issued now
 
 
 @dataclass(frozen=True)

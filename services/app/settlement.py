@@ -8,14 +8,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from services.app.records import (
-    AccountCorrectionRow,
-    DeadLetterRow,
-    DecisionRow,
-    PaymentResultRow,
-    Position,
-    SettlementRow,
-)
+from services.app.payment_rows import AccountCorrectionRow, PaymentResultRow
+from services.app.records import DeadLetterRow, DecisionRow, Position, SettlementRow
 from services.rules import Program, RuleSet
 from services.rules.dates import JAKARTA
 from services.rules.deadlines import due_date, late_interest

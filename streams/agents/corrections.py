@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 from services.app import settlement
 from services.app.followups import REJECTIONS, FollowUps
+from services.app.payment_rows import CorrectionOutcome
 from services.app.ports import CorrectionStore
-from services.app.records import Checkpoint, CorrectionOutcome
+from services.app.records import Checkpoint
 from streams.delivery.batches import Ev, Plan
 from streams.pipeline import Pipeline
 

@@ -31,7 +31,7 @@ from services.app.records import (
     PendingEvent,
     ReimbursementRow,
 )
-from services.config import nik_keyring
+from services.config_secrets import nik_keyring
 from services.errors import InvalidEvent, ServiceError
 from streams.delivery.batches import Ev, Plan, position
 from streams.delivery.state_cache import State, StateCache
@@ -148,7 +148,7 @@ class ParticipantEvents:
                 out.states.setdefault(partition, {})[kpj] = state
         now = datetime.now(UTC)
         for event, name, record in decoded:
-            kpj, partition = record["kpj"], event.message.partition
+            kpj = record["kpj"]
             try:
                 result = self.handler.apply(
                     name, record, working.get(kpj), sponsors.get, position(event), now
@@ -158,17 +158,28 @@ class ParticipantEvents:
                     log.exception("unexpected error at %s", position(event))
                 dead.append((event, e))
                 continue
-            if result.state is not None:
-                working[kpj] = result.state
-                out.states.setdefault(partition, {})[kpj] = result.state
-            if result.row is not None:
-                out.rows.append(result.row)
-            out.kinds[result.kind] += 1
-            for decision in result.decisions:
-                self._decided(out, decision, event.message.timestamp)
-            if result.checks or result.obligations or result.reimbursements:
-                self._employer(out, result)
+            self._applied(out, working, event, kpj, result)
         return out
+
+    def _applied(
+        self,
+        out: Outcome,
+        working: dict[str, State | None],
+        event: Ev,
+        kpj: str,
+        result: adjudication.Applied,
+    ) -> None:
+        """One applied event into the batch: its new state, row, decisions and employer side."""
+        if result.state is not None:
+            working[kpj] = result.state
+            out.states.setdefault(event.message.partition, {})[kpj] = result.state
+        if result.row is not None:
+            out.rows.append(result.row)
+        out.kinds[result.kind] += 1
+        for decision in result.decisions:
+            self._decided(out, decision, event.message.timestamp)
+        if result.checks or result.obligations or result.reimbursements:
+            self._employer(out, result)
 
     def _employer(self, out: Outcome, result: adjudication.Applied) -> None:
         """Checks, obligations and reimbursements commit with the batch; the records to

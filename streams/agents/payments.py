@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from services.app import settlement
 from services.app.followups import FollowUps
+from services.app.payment_rows import PaymentOutcome
 from services.app.ports import PaymentStore
-from services.app.records import Checkpoint, PaymentOutcome
+from services.app.records import Checkpoint
 from streams.delivery.batches import Ev, Plan
 from streams.pipeline import Pipeline
 

@@ -106,10 +106,15 @@ def install_payroll(app: faust.App, pipe: Pipeline) -> None:
         else:
             last.month, last.at = month, now
             pipe.outages.recovered("payroll")
-            pipe.metrics.payroll_instructions.inc(run.written)
-            pipe.metrics.payroll_rupiah.inc(run.written_amount)
-            if run.written:
-                log.info(
-                    "payroll %s: %d instruction(s) written, %d already there, Rp%s in all",
-                    f"{month:%Y-%m}", run.written, run.already, f"{run.amount:,}",
-                )  # fmt: skip
+            _paid(pipe, month, run)
+
+
+def _paid(pipe: Pipeline, month: date, run: payroll.PayrollRun) -> None:
+    """A payroll run's metrics, and a log line when it wrote any instruction."""
+    pipe.metrics.payroll_instructions.inc(run.written)
+    pipe.metrics.payroll_rupiah.inc(run.written_amount)
+    if run.written:
+        log.info(
+            "payroll %s: %d instruction(s) written, %d already there, Rp%s in all",
+            f"{month:%Y-%m}", run.written, run.already, f"{run.amount:,}",
+        )  # fmt: skip

@@ -7,7 +7,7 @@
 - Every other path (`/claims/{claim_id}`, Faust's own `/router`, `/table` and index pages, and
   any path that matches no route) needs `Authorization: Bearer <STATUS_TOKEN>` when STATUS_TOKEN
   is set. The worker refuses to start beyond loopback without it
-  (services/config.py `require_status_token`); on loopback without it everything stays open.
+  (services/config_secrets.py `require_status_token`); on loopback without it everything stays open.
 
 Tokens are compared with hmac.compare_digest (constant time, whatever the token presented). A
 missing or wrong token is a 401 with `WWW-Authenticate: Bearer` (RFC 6750); the token presented
@@ -25,7 +25,8 @@ from typing import Final, Literal
 
 from aiohttp import web
 
-from services.config import Settings, require_status_token
+from services.config import Settings
+from services.config_secrets import require_status_token
 from streams.ops.health import LIVEZ, READYZ
 
 log = logging.getLogger(__name__)

@@ -23,16 +23,15 @@ from app_events import DECIDED, fixture, instant
 from services.adapters.memory import MemoryStore
 from services.adapters.postgres import PostgresStore
 from services.app.followups import FollowUps
+from services.app.payment_rows import AccountCorrectionRow, PaymentResultRow
 from services.app.ports import WorkerStore
 from services.app.records import (
-    AccountCorrectionRow,
     BatchMarkerRow,
     Checkpoint,
     DecisionRow,
     Mark,
     OutboxEvent,
     ParticipantRow,
-    PaymentResultRow,
     Position,
     SettlementRow,
     SponsorFundingRow,

@@ -20,7 +20,8 @@ from app_events import DECIDED, fixture, instant
 
 from services.adapters.postgres import PostgresStore, migrations
 from services.app.followups import FollowUps
-from services.app.records import AccountCorrectionRow, PaymentResultRow, Position, SettlementRow
+from services.app.payment_rows import AccountCorrectionRow, PaymentResultRow
+from services.app.records import Position, SettlementRow
 from services.app.settlement import INSTRUCTION_NS, interest_fn, settlement_row
 from services.rules import default_rules
 from streams.kafka.codec import AvroCodec

@@ -219,7 +219,7 @@ def test_the_process_environment_is_read_when_no_mapping_is_given(
 
 
 def test_the_dead_letter_keys_are_read_and_the_private_ones_masked() -> None:
-    from services.config import private_keys
+    from services.config_secrets import private_keys
     from services.sealing import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, keygen
 
     _, other = keygen()
@@ -250,7 +250,7 @@ def test_a_malformed_dead_letter_key_is_refused_by_name_without_its_value(
 
 
 def test_the_worker_needs_the_public_key_but_other_commands_do_not() -> None:
-    from services.config import require_dead_letter_public_key
+    from services.config_secrets import require_dead_letter_public_key
 
     settings = load()
     assert settings.dead_letter_public_key == ""
@@ -264,7 +264,7 @@ def test_tools_that_never_pseudonymise_may_run_without_the_hash_key() -> None:
 
 
 def test_a_worker_refuses_the_private_keys_that_open_dead_letters() -> None:
-    from services.config import require_dead_letter_public_key
+    from services.config_secrets import require_dead_letter_public_key
     from services.sealing import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
 
     settings = load(
@@ -406,7 +406,7 @@ def test_a_weak_or_malformed_token_is_refused_by_name_without_its_value(var: str
     "host", ["127.0.0.1", "127.0.0.53", "localhost", "LOCALHOST", "::1", "[::1]"]
 )
 def test_on_loopback_the_worker_needs_no_status_token(host: str) -> None:
-    from services.config import is_loopback, require_status_token
+    from services.config_secrets import is_loopback, require_status_token
 
     assert is_loopback(host)
     require_status_token(load(WEB_HOST=host))  # does not raise
@@ -416,7 +416,7 @@ def test_on_loopback_the_worker_needs_no_status_token(host: str) -> None:
     "host", ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "worker", "claims.example"]
 )
 def test_beyond_loopback_the_worker_needs_a_status_token(host: str) -> None:
-    from services.config import is_loopback, require_status_token
+    from services.config_secrets import is_loopback, require_status_token
 
     assert not is_loopback(host)
     with pytest.raises(ConfigError) as error:

@@ -10,7 +10,7 @@ import pytest
 from services.app import intake
 from services.app.aged_unpaid import BUCKETS, PROGRAMS, age_bucket, aged
 from services.app.followups import REJECTIONS, FollowUps, interest_key, reissue_key
-from services.app.records import AccountCorrectionRow
+from services.app.payment_rows import AccountCorrectionRow
 from services.app.settlement import INSTRUCTION_NS, payment_instruction
 from services.errors import InvalidEvent
 from streams.kafka.codec import AvroCodec

@@ -24,7 +24,8 @@ from app_events import (
 
 from services.app import participant_state as ps
 from services.app.adjudication import IdentityConflict, IdentityMismatch, ParticipantEvents
-from services.config import ConfigError, load_settings, nik_keyring
+from services.config import ConfigError, load_settings
+from services.config_secrets import nik_keyring
 from services.privacy import Keyring, NikKey, key_id_of, pseudonymise
 from services.rules import RuleSet
 from streams.kafka.codec import AvroCodec

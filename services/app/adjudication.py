@@ -15,7 +15,8 @@ from typing import Any
 from services.app import contribution_ledger as ledger
 from services.app import participant_state as ps
 from services.app.assessment_inputs import encode_inputs
-from services.app.employer_accounts import EmployerAccounts, Obligation, Reimbursement
+from services.app.employer_accounts import EmployerAccounts
+from services.app.employer_effects import Obligation, Reimbursement
 from services.app.participant_rows import participant_row, resync_row
 from services.app.records import ContributionCheckRow, ParticipantRow, Position
 from services.app.stored_decisions import decode_stored, encode_stored

@@ -18,11 +18,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from services.app import contribution_ledger as ledger
+from services.app.employer_effects import (
+    BENEFIT_FIRST,
+    EMPLOYER_FIRST_REG,
+    OBLIGATION_NS,
+    PROGRAMS_BY_NAME,
+    SHORTFALL_REG,
+    WAGE_SHORTFALL,
+    Obligation,
+    Reimbursement,
+    programs_in_force,
+)
 from services.app.records import ContributionCheckRow, ObligationRow, ReimbursementRow
 from services.app.settlement import payment_instruction
 from services.app.translation import SponsorLookup, to_coverage
@@ -31,45 +41,6 @@ from services.rules.contribution_check import MonthDue, PostingCheck, check_post
 from services.rules.deadlines import working_days_after
 from services.rules.holidays import UnknownHolidayYear
 from services.rules.standing import arrears_months
-
-OBLIGATION_NS = uuid.UUID("a4c1e7f2-5b3d-4e8a-9c6f-1d2e3f4a5b6c")
-BENEFIT_FIRST, WAGE_SHORTFALL = "BENEFIT_FIRST", "WAGE_SHORTFALL"
-EMPLOYER_FIRST_REG = (
-    "PP 44/2015 jo PP 82/2019 (employer in arrears pays first; BPJS reimburses it after the"
-    " arrears are settled)"
-)
-SHORTFALL_REG = "PP 44/2015 (benefits on the reported wage; the employer owes the shortfall)"
-_PROGRAMS = {p.value: p for p in Program}
-
-
-@dataclass(frozen=True)
-class Obligation:
-    """An obligation row and its EmployerObligationRecorded record (to publish)."""
-
-    row: ObligationRow
-    record: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Reimbursement:
-    """A reimbursement row and its PaymentInstruction record (to publish)."""
-
-    row: ReimbursementRow
-    instruction: dict[str, Any]
-    claim_id: str
-    program: str
-
-
-def programs_in_force(state: Mapping[str, Any], period: str) -> frozenset[Program]:
-    """Programs the participant was enrolled in on any day of the month ``period`` ("YYYY-MM").
-    ISO dates compare as text: a span overlaps the month when it starts by "YYYY-MM-31" and
-    has not ended before "YYYY-MM-01"."""
-    first, last = f"{period}-01", f"{period}-31"
-    return frozenset(
-        _PROGRAMS[p]
-        for p, spans in state["programs"].items()
-        if any(s <= last and (e is None or e >= first) for s, e in spans)
-    )
 
 
 class EmployerAccounts:
@@ -93,7 +64,7 @@ class EmployerAccounts:
         in_force = programs_in_force(after, period_text)
         posted: dict[Program, int] = {}
         for a in record["amounts"]:
-            program = _PROGRAMS[a["program"]]
+            program = PROGRAMS_BY_NAME[a["program"]]
             posted[program] = posted.get(program, 0) + int(a["amount"])
         so_far = ledger.month_amounts(after[ledger.LEDGER], period_text)
         month_posted = {p: so_far.get(p.value, 0) for p in posted}
@@ -131,7 +102,7 @@ class EmployerAccounts:
         if check.short and self.rules.flag("contribution.short_month_counts_as_paid", period):
             return state
         judged = {c.program for c in check.programs}
-        still = {_PROGRAMS[p] for p in short.get(period_text, "").split("/") if p} - judged
+        still = {PROGRAMS_BY_NAME[p] for p in short.get(period_text, "").split("/") if p} - judged
         still |= check.short
         if still:
             short[period_text] = "/".join(sorted(p.value for p in still))
@@ -278,7 +249,7 @@ class EmployerAccounts:
         done: list[Reimbursement] = []
         claims = dict(state["claims"])
         for claim_id, summary in waiting:
-            program = _PROGRAMS[summary["program"]]
+            program = PROGRAMS_BY_NAME[summary["program"]]
             if arrears_months(coverage, program, paid_on) > 0:
                 continue
             done.append(self._reimbursement(state, claim_id, summary, record, now))

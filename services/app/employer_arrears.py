@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from services.app import contribution_ledger as ledger
-from services.app.employer_accounts import programs_in_force
+from services.app.employer_effects import programs_in_force
 from services.app.translation import to_coverage
 from services.rules import Category, Program, RuleSet
 from services.rules.contribution_check import MonthDue, month_due

@@ -226,7 +226,6 @@ class Positions:
                 self.seen_at[tp] = time.monotonic()
                 continue
             self.next[tp] = recorded[tp.partition] + 1
-            # Not `seek_wait`: the consumer thread waits on this callback (and holds fetches).
             await self.app.consumer.seek(tp, self.next[tp])
             self.seen_at[tp] = self.sought_at[tp] = time.monotonic()
 
@@ -259,11 +258,10 @@ class Positions:
             "%s: seeking %s[%s] back to %s (%s)", self.name, tp.topic, tp.partition, offset, why
         )
         consumer = self.app.consumer
-        # `seek_wait` seeks on the consumer thread (Faust's `seek` deletes fetched records from
-        # this loop while that thread iterates them: a KeyError crashed a bench worker's Fetcher,
-        # robinhood/aiokafka#19), and resets Faust's read position. Events fetched before it
-        # still drain: `admit` skips them without seeking again.
-        await consumer.seek_wait({tp: offset})
+        # Faust's seek also resets its read position, so refetched offsets are not filtered out
+        # as already read. Events fetched before the seek still drain first: `admit` skips them
+        # without seeking again (a seek per stale event would restart the fetch every time).
+        await consumer.seek(tp, offset)
         self.seen_at[tp] = self.sought_at[tp] = time.monotonic()
         self.seeks += 1
 

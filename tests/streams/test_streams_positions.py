@@ -58,17 +58,7 @@ class Consumer:
         return {tp: self.starts[tp] for tp in tps}
 
     async def seek(self, tp: TP, offset: int) -> None:
-        # Faust's seek runs aiokafka's on the event loop: safe only inside the rebalance
-        # callback, where the consumer thread is not iterating its fetched records.
-        assert self.in_callback, "seek from the event loop races the consumer thread's fetcher"
         self.seeks.append((tp, offset))
-
-    async def seek_wait(self, partitions: dict[TP, int]) -> None:
-        # Runs on the consumer thread, which waits on the rebalance callback.
-        assert not self.in_callback, "seek_wait called from the rebalance callback"
-        for tp, offset in partitions.items():
-            assert tp in self.assigned, "Partition is not assigned"
-            self.seeks.append((tp, offset))
 
     def highwater(self, tp: TP) -> int | None:
         assert tp in self.assigned, "Partition is not assigned"  # as aiokafka's consumer does
